@@ -1,0 +1,1 @@
+"""The contracting service of the OCO procurement procedure."""

@@ -1,0 +1,1 @@
+"""The objection service of the OCO procurement procedure."""
