@@ -1,0 +1,24 @@
+# The two set-up commands are `make run` and `make test`; see README.md.
+UV ?= uv
+PYTEST_ARGS ?=
+
+.PHONY: sync test unit lint schemas run bench clean
+
+sync:
+	$(UV) sync --frozen
+
+test: sync
+	$(UV) run pytest $(PYTEST_ARGS)
+
+unit: sync
+	$(UV) run pytest -m "not integration" $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run mypy libs/shared/src services/*/src
+
+schemas: sync
+	$(UV) run oco contract schemas
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,156 @@
+"""The `oco` command: calendars, the contract, and (from the services) operations.
+
+Services add their own sub-commands through the `oco.commands` entry-point group, so this
+kernel never imports a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any
+
+from oco_shared.deadlines import Deadline, deadline_for
+from oco_shared.rounds import (
+    AMSTERDAM,
+    DeadlineCode,
+    Round,
+    RoundFileError,
+    UnknownRound,
+    available_rounds,
+    load_round,
+)
+
+
+def _instant(text: str) -> datetime:
+    """An ISO time; without an offset it is Europe/Amsterdam wall-clock time."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
+
+
+def _calendar(round_: Round, published: datetime | None, answered: datetime | None) -> dict[str, Any]:
+    milestones = [
+        {
+            "code": code.value,
+            "title": milestone.title,
+            "date": milestone.date.isoformat(),
+            "time": milestone.time.strftime("%H:%M") if milestone.time else None,
+            "precision": milestone.precision,
+            "source": milestone.source.cite(),
+        }
+        for code, milestone in sorted(round_.milestones.items(), key=lambda item: item[1].starts_at())
+    ]
+    deadlines: dict[str, Deadline] = {
+        "objection": deadline_for(round_, DeadlineCode.OBJECTION, published),
+        "kort_geding": deadline_for(round_, DeadlineCode.KORT_GEDING, _kort_geding_start(round_, published, answered)),
+    }
+    for code in (DeadlineCode.INSCRIPTION, DeadlineCode.OBJECTION_ANSWER):
+        deadlines[code.value] = deadline_for(round_, code)
+    return {
+        "round": round_.id,
+        "title": round_.title,
+        "rule_set_version": round_.rule_set_version,
+        "timezone": "Europe/Amsterdam",
+        "milestones": milestones,
+        "deadlines": {name: deadline.as_json() for name, deadline in deadlines.items()},
+    }
+
+
+def _kort_geding_start(round_: Round, published: datetime | None, answered: datetime | None) -> datetime | None:
+    # 2018-2020 counts the kort geding term from the outcome, later rounds from the answer.
+    trigger = round_.deadlines[DeadlineCode.KORT_GEDING].counts_from
+    return published if trigger is not None and trigger.value == "outcome_published" else answered
+
+
+def _print_calendar(calendar: dict[str, Any]) -> None:
+    print(f"{calendar['title']} (round {calendar['round']}, rules {calendar['rule_set_version']})")
+    print("All times Europe/Amsterdam.\n\nTimetable")
+    for milestone in calendar["milestones"]:
+        when = milestone["date"][:7] if milestone["precision"] == "month" else milestone["date"]
+        if milestone["time"]:
+            when += f" {milestone['time']}"
+        print(f"  {when:<17} {milestone['title']}  [{milestone['source']}]")
+    print("\nDeadlines")
+    for name, deadline in calendar["deadlines"].items():
+        print(f"  {name}: in time until {deadline['last_second_in_time']} inclusive;"
+              f" out of time from {deadline['closes_at']}")
+        print(f"    rule: {deadline['rule']}")
+        print(f"    source: {deadline['source']}")
+
+
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    calendar = _calendar(load_round(args.round), args.published, args.answered)
+    if args.json:
+        json.dump(calendar, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        _print_calendar(calendar)
+    return 0
+
+
+def _cmd_rounds(args: argparse.Namespace) -> int:
+    for round_id in available_rounds():
+        loaded = load_round(round_id)
+        regions = sum(len(u.regions) for u in loaded.uitvoerders)
+        print(f"{round_id}: {loaded.title}; {len(loaded.requirements)} requirements, "
+              f"{regions} regions, tariff EUR {loaded.tariff.amount}")
+    return 0
+
+
+def _cmd_schemas(args: argparse.Namespace) -> int:
+    from oco_shared.contract.schema import drifted_schemas, write_schemas
+
+    if args.check:
+        drifted = drifted_schemas()
+        for name in drifted:
+            print(f"drifted: {name}", file=sys.stderr)
+        return 1 if drifted else 0
+    for path in write_schemas():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oco", description="OCO procurement procedure")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    calendar = commands.add_parser("calendar", help="a round's timetable and deadlines")
+    calendar.add_argument("round", help="round id, e.g. 2027-2028")
+    calendar.add_argument("--published", type=_instant, help="when the outcome was made known")
+    calendar.add_argument("--answered", type=_instant, help="when the objection was answered")
+    calendar.add_argument("--json", action="store_true", help="print JSON")
+    calendar.set_defaults(run=_cmd_calendar)
+
+    rounds = commands.add_parser("rounds", help="validate and list every round file")
+    rounds.set_defaults(run=_cmd_rounds)
+
+    contract = commands.add_parser("contract", help="the message contract")
+    contract_commands = contract.add_subparsers(dest="contract_command", required=True)
+    schemas = contract_commands.add_parser("schemas", help="write the JSON Schemas")
+    schemas.add_argument("--check", action="store_true", help="fail if the files drifted")
+    schemas.set_defaults(run=_cmd_schemas)
+
+    for entry in entry_points(group="oco.commands"):
+        entry.load()(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except (UnknownRound, RoundFileError) as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

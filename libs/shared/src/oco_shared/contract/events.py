@@ -1,0 +1,251 @@
+"""The public events of the procedure: the auditable, replayable log.
+
+Each event names the policy that decides it in the round file it pins
+(`RoundOpened.rule_set_version`); refusals carry the rule and deadline themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from oco_shared.contract.base import Event, LongText, Money, ProviderId, ShortText
+from oco_shared.contract.parts import (
+    Answer,
+    DocumentRef,
+    ObjectionDecision,
+    Outcome,
+    Provider,
+    Refusal,
+    RegionApplication,
+    RequirementResult,
+)
+
+Refusals = Annotated[tuple[Refusal, ...], Field(min_length=1)]
+
+
+class RoundOpened(Event):
+    """The first event of a round: pins the rule set every later decision uses."""
+
+    TYPE = "RoundOpened"
+    type: Literal["RoundOpened"] = "RoundOpened"
+    schema_version: Literal[1] = 1
+    rule_set_version: ShortText
+    title: ShortText
+
+
+class InscriptionReceived(Event):
+    """An inscription (or a later revision of it) accepted for assessment."""
+
+    TYPE = "InscriptionReceived"
+    type: Literal["InscriptionReceived"] = "InscriptionReceived"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    revision: int = Field(ge=1, description="1 for the first, +1 for every amendment")
+    message_id: uuid.UUID
+    uitvoerder_code: ShortText
+    provider: Provider
+    regions: Annotated[tuple[RegionApplication, ...], Field(min_length=1)]
+    consortium_members: tuple[Provider, ...] = ()
+    subcontractor_intent: bool
+    documents: tuple[DocumentRef, ...]
+    rule_set_version: ShortText
+
+
+class InscriptionRejected(Event):
+    TYPE = "InscriptionRejected"
+    type: Literal["InscriptionRejected"] = "InscriptionRejected"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    inscription_id: uuid.UUID | None = None
+    payload_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    refusals: Refusals
+
+
+class InscriptionWithdrawn(Event):
+    TYPE = "InscriptionWithdrawn"
+    type: Literal["InscriptionWithdrawn"] = "InscriptionWithdrawn"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    message_id: uuid.UUID
+
+
+class QuestionReceived(Event):
+    TYPE = "QuestionReceived"
+    type: Literal["QuestionReceived"] = "QuestionReceived"
+    schema_version: Literal[1] = 1
+    question_id: Annotated[str, Field(min_length=1, max_length=100)]
+    message_id: uuid.UUID
+    text: LongText
+
+
+class QuestionRejected(Event):
+    TYPE = "QuestionRejected"
+    type: Literal["QuestionRejected"] = "QuestionRejected"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    refusals: Refusals
+
+
+class NotaVanInlichtingenPublished(Event):
+    TYPE = "NotaVanInlichtingenPublished"
+    type: Literal["NotaVanInlichtingenPublished"] = "NotaVanInlichtingenPublished"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    answers: Annotated[tuple[Answer, ...], Field(min_length=1)]
+
+
+class SuitabilityAssessed(Event):
+    """The outcome of the suitability requirements for one provider in one region."""
+
+    TYPE = "SuitabilityAssessed"
+    type: Literal["SuitabilityAssessed"] = "SuitabilityAssessed"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    revision: int = Field(ge=1)
+    results: Annotated[tuple[RequirementResult, ...], Field(min_length=1)]
+    suitable: bool
+
+    @model_validator(mode="after")
+    def _suitable_iff_every_requirement_met(self) -> Self:
+        # A provider that fails any requirement gets no contract in that region
+        # (domain.md, "Assessment"; 000_d8e1bdfab127271e.txt 6, geschiktheidseisen).
+        if self.suitable != all(result.met for result in self.results):
+            raise ValueError("suitable must be true exactly when every requirement is met")
+        return self
+
+
+class LotDrawn(Event):
+    """Remaining ties decided by lot before a notary (002_ecc96e9cc94e3a31.txt)."""
+
+    TYPE = "LotDrawn"
+    type: Literal["LotDrawn"] = "LotDrawn"
+    schema_version: Literal[1] = 1
+    candidates: Annotated[tuple[ProviderId, ...], Field(min_length=2)]
+    drawn_order: Annotated[tuple[ProviderId, ...], Field(min_length=2)]
+    places: int = Field(ge=1)
+    notary: ShortText
+
+    @model_validator(mode="after")
+    def _order_is_a_permutation(self) -> Self:
+        if sorted(self.candidates) != sorted(self.drawn_order):
+            raise ValueError("drawn_order must list exactly the candidates")
+        return self
+
+
+class SelectionPublished(Event):
+    """The outcome for one provider in one region, as made known to the provider."""
+
+    TYPE = "SelectionPublished"
+    type: Literal["SelectionPublished"] = "SelectionPublished"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    outcome: Outcome
+    rank: int | None = Field(default=None, ge=1)
+    motivation: LongText
+    provisional_budget_ceiling: Money | None = None
+    objection_channel: ShortText
+    objection_closes_at: AwareDatetime
+
+
+class ObjectionFiled(Event):
+    TYPE = "ObjectionFiled"
+    type: Literal["ObjectionFiled"] = "ObjectionFiled"
+    schema_version: Literal[1] = 1
+    objection_id: uuid.UUID
+    message_id: uuid.UUID
+    grounds: LongText
+    evidence: tuple[DocumentRef, ...] = ()
+    channel: ShortText
+    window_closes_at: AwareDatetime
+
+
+class ObjectionRejected(Event):
+    TYPE = "ObjectionRejected"
+    type: Literal["ObjectionRejected"] = "ObjectionRejected"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    refusals: Refusals
+
+
+class ObjectionAnswered(Event):
+    TYPE = "ObjectionAnswered"
+    type: Literal["ObjectionAnswered"] = "ObjectionAnswered"
+    schema_version: Literal[1] = 1
+    objection_id: uuid.UUID
+    decision: ObjectionDecision
+    answer: LongText
+    kort_geding_closes_at: AwareDatetime
+
+
+class ObjectionWindowClosed(Event):
+    """Raised by the tick once the window for a provider and region has passed."""
+
+    TYPE = "ObjectionWindowClosed"
+    type: Literal["ObjectionWindowClosed"] = "ObjectionWindowClosed"
+    schema_version: Literal[1] = 1
+    closed_at: AwareDatetime
+    rule: ShortText
+    objections_filed: int = Field(ge=0)
+
+
+class KortGedingFiled(Event):
+    """Summary proceedings at the Rechtbank Den Haag; no suspensive effect (2022, 2027)."""
+
+    TYPE = "KortGedingFiled"
+    type: Literal["KortGedingFiled"] = "KortGedingFiled"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    objection_id: uuid.UUID | None = None
+    court: ShortText = "Rechtbank Den Haag"
+    case_number: ShortText
+    suspends_procedure: bool
+
+
+class KortGedingRejected(Event):
+    TYPE = "KortGedingRejected"
+    type: Literal["KortGedingRejected"] = "KortGedingRejected"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    refusals: Refusals
+
+
+class ContractSigned(Event):
+    TYPE = "ContractSigned"
+    type: Literal["ContractSigned"] = "ContractSigned"
+    schema_version: Literal[1] = 1
+    contract_id: uuid.UUID
+    starts_on: dt.date
+    ends_on: dt.date
+    hourly_tariff: Money
+    budget_ceiling: Money
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on lies before starts_on")
+        return self
+
+
+EVENTS: tuple[type[Event], ...] = (
+    RoundOpened,
+    InscriptionReceived,
+    InscriptionRejected,
+    InscriptionWithdrawn,
+    QuestionReceived,
+    QuestionRejected,
+    NotaVanInlichtingenPublished,
+    SuitabilityAssessed,
+    LotDrawn,
+    SelectionPublished,
+    ObjectionFiled,
+    ObjectionRejected,
+    ObjectionAnswered,
+    ObjectionWindowClosed,
+    KortGedingFiled,
+    KortGedingRejected,
+    ContractSigned,
+)
