@@ -20,6 +20,7 @@ from oco_shared.rounds import (
     DeadlineCode,
     Round,
     RoundFileError,
+    Trigger,
     UnknownRound,
     available_rounds,
     load_round,
@@ -35,7 +36,9 @@ def _instant(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
 
 
-def _calendar(round_: Round, published: datetime | None, answered: datetime | None) -> dict[str, Any]:
+def _calendar(
+    round_: Round, published: datetime | None, answered: datetime | None
+) -> dict[str, Any]:
     milestones = [
         {
             "code": code.value,
@@ -45,11 +48,15 @@ def _calendar(round_: Round, published: datetime | None, answered: datetime | No
             "precision": milestone.precision,
             "source": milestone.source.cite(),
         }
-        for code, milestone in sorted(round_.milestones.items(), key=lambda item: item[1].starts_at())
+        for code, milestone in sorted(
+            round_.milestones.items(), key=lambda item: item[1].starts_at()
+        )
     ]
     deadlines: dict[str, Deadline] = {
         "objection": deadline_for(round_, DeadlineCode.OBJECTION, published),
-        "kort_geding": deadline_for(round_, DeadlineCode.KORT_GEDING, _kort_geding_start(round_, published, answered)),
+        "kort_geding": deadline_for(
+            round_, DeadlineCode.KORT_GEDING, _kort_geding_start(round_, published, answered)
+        ),
     }
     for code in (DeadlineCode.INSCRIPTION, DeadlineCode.OBJECTION_ANSWER):
         deadlines[code.value] = deadline_for(round_, code)
@@ -63,10 +70,12 @@ def _calendar(round_: Round, published: datetime | None, answered: datetime | No
     }
 
 
-def _kort_geding_start(round_: Round, published: datetime | None, answered: datetime | None) -> datetime | None:
+def _kort_geding_start(
+    round_: Round, published: datetime | None, answered: datetime | None
+) -> datetime | None:
     # 2018-2020 counts the kort geding term from the outcome, later rounds from the answer.
     trigger = round_.deadlines[DeadlineCode.KORT_GEDING].counts_from
-    return published if trigger is not None and trigger.value == "outcome_published" else answered
+    return published if trigger is Trigger.OUTCOME_PUBLISHED else answered
 
 
 def _print_calendar(calendar: dict[str, Any]) -> None:
@@ -79,8 +88,10 @@ def _print_calendar(calendar: dict[str, Any]) -> None:
         print(f"  {when:<17} {milestone['title']}  [{milestone['source']}]")
     print("\nDeadlines")
     for name, deadline in calendar["deadlines"].items():
-        print(f"  {name}: in time until {deadline['last_second_in_time']} inclusive;"
-              f" out of time from {deadline['closes_at']}")
+        print(
+            f"  {name}: in time until {deadline['last_second_in_time']} inclusive;"
+            f" out of time from {deadline['closes_at']}"
+        )
         print(f"    rule: {deadline['rule']}")
         print(f"    source: {deadline['source']}")
 
@@ -99,8 +110,10 @@ def _cmd_rounds(args: argparse.Namespace) -> int:
     for round_id in available_rounds():
         loaded = load_round(round_id)
         regions = sum(len(u.regions) for u in loaded.uitvoerders)
-        print(f"{round_id}: {loaded.title}; {len(loaded.requirements)} requirements, "
-              f"{regions} regions, tariff EUR {loaded.tariff.amount}")
+        print(
+            f"{round_id}: {loaded.title}; {len(loaded.requirements)} requirements, "
+            f"{regions} regions, tariff EUR {loaded.tariff.amount}"
+        )
     return 0
 
 

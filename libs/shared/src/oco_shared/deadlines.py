@@ -166,7 +166,9 @@ def _counted_deadline(
     if rule.not_before is not None:
         published = round_.milestones[rule.not_before]
         published_last, published_closes = milestone_closing(published)
-        text += f"; never before the published {rule.not_before.value} ({_milestone_text(published)})"
+        text += (
+            f"; never before the published {rule.not_before.value} ({_milestone_text(published)})"
+        )
         if published_closes.astimezone(UTC) > closes_at.astimezone(UTC):
             last_second, closes_at, decided_by = published_last, published_closes, "published_date"
         text += "; the later applies"
@@ -184,7 +186,11 @@ def _counted_deadline(
 
 
 def _milestone_text(milestone: Milestone) -> str:
-    return f"{milestone.date} {milestone.time:%H:%M}" if milestone.time else f"{milestone.date}, end of day"
+    return (
+        f"{milestone.date} {milestone.time:%H:%M}"
+        if milestone.time
+        else f"{milestone.date}, end of day"
+    )
 
 
 def _trigger_time(round_: Round, trigger: Trigger, counted_from: datetime | None) -> datetime:

@@ -6,18 +6,19 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from oco_shared.contract import REGISTRY, Registry, UnknownType, UnsupportedVersion
 from oco_shared.contract.events import EVENTS, ContractSigned, SuitabilityAssessed
 from oco_shared.contract.examples import EXAMPLES
 from oco_shared.contract.messages import MESSAGES
 from oco_shared.contract.schema import drifted_schemas
+from pydantic import ValidationError
 
 ALL_TYPES = sorted(REGISTRY.models)
 
 # A field of each model whose value must be a timezone-aware datetime.
-TIME_FIELD = {name: ("occurred_at" if name in {m.TYPE for m in EVENTS} else "sent_at") for name in ALL_TYPES}
+TIME_FIELD = {
+    name: ("occurred_at" if name in {m.TYPE for m in EVENTS} else "sent_at") for name in ALL_TYPES
+}
 
 
 def _error_text(error: ValidationError) -> str:
@@ -26,10 +27,19 @@ def _error_text(error: ValidationError) -> str:
 
 def test_the_required_events_and_messages_are_registered() -> None:
     required = {
-        "InscriptionReceived", "InscriptionRejected", "SuitabilityAssessed", "LotDrawn",
-        "SelectionPublished", "ObjectionFiled", "ObjectionRejected", "ObjectionAnswered",
-        "KortGedingFiled", "ObjectionWindowClosed", "ContractSigned",
-        "SubmitInscription", "SubmitObjection",
+        "InscriptionReceived",
+        "InscriptionRejected",
+        "SuitabilityAssessed",
+        "LotDrawn",
+        "SelectionPublished",
+        "ObjectionFiled",
+        "ObjectionRejected",
+        "ObjectionAnswered",
+        "KortGedingFiled",
+        "ObjectionWindowClosed",
+        "ContractSigned",
+        "SubmitInscription",
+        "SubmitObjection",
     }
     assert required <= set(REGISTRY.models)
     assert len(EVENTS) + len(MESSAGES) == len(REGISTRY.models)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from oco_shared.clock import AcceleratedClock, FixedClock
 from oco_shared.deadlines import add_period, deadline_for, deadlines_of, next_deadline
 from oco_shared.holidays import easter_sunday, roll_forward
@@ -36,7 +35,9 @@ def test_kort_geding_2027_counts_wall_clock_days_across_the_end_of_summer_time()
     assert term.contains(ams(2026, 10, 30, 23, 59, 59))
     assert not term.contains(datetime(2026, 10, 30, 23, 0, tzinfo=UTC))
     # 14 x 24 hours from the answer would end an hour earlier in local time.
-    assert term.closes_at.astimezone(UTC) - ams(2026, 10, 17, 0, 0).astimezone(UTC) == timedelta(days=14, hours=1)
+    assert term.closes_at.astimezone(UTC) - ams(2026, 10, 17, 0, 0).astimezone(UTC) == timedelta(
+        days=14, hours=1
+    )
 
 
 def test_a_late_publication_moves_the_objection_deadline() -> None:
@@ -84,7 +85,9 @@ def test_next_deadline_follows_the_clock() -> None:
     clock = FixedClock(ams(2026, 7, 1, 9, 0))
     assert next_deadline(ROUND_2027, clock.now()).code is DeadlineCode.INSCRIPTION  # type: ignore[union-attr]
     clock.set(ams(2026, 8, 1, 9, 0))
-    following = next_deadline(ROUND_2027, clock.now(), {Trigger.OUTCOME_PUBLISHED: ams(2026, 9, 18, 16, 0)})
+    following = next_deadline(
+        ROUND_2027, clock.now(), {Trigger.OUTCOME_PUBLISHED: ams(2026, 9, 18, 16, 0)}
+    )
     assert following is not None and following.code is DeadlineCode.OBJECTION
 
 
@@ -113,8 +116,12 @@ def test_easter_and_atw_roll_forward() -> None:
 
 
 def test_roll_forward_applies_only_to_rules_that_say_so() -> None:
-    rule = ROUND_2027.deadlines[DeadlineCode.OBJECTION].model_copy(update={"roll_forward": True, "not_before": None})
-    rolled = ROUND_2027.model_copy(update={"deadlines": {**ROUND_2027.deadlines, DeadlineCode.OBJECTION: rule}})
+    rule = ROUND_2027.deadlines[DeadlineCode.OBJECTION].model_copy(
+        update={"roll_forward": True, "not_before": None}
+    )
+    rolled = ROUND_2027.model_copy(
+        update={"deadlines": {**ROUND_2027.deadlines, DeadlineCode.OBJECTION: rule}}
+    )
     # 19 Sep + 14 days = Saturday 3 October 2026 -> Monday 5 October.
     window = deadline_for(rolled, DeadlineCode.OBJECTION, ams(2026, 9, 19, 10, 0))
     assert window.last_second.date() == date(2026, 10, 5)
@@ -132,8 +139,12 @@ ends = st.one_of(st.just("end_of_day"), st.times().map(lambda t: t.replace(micro
 
 def _rule(days: int, end: object, rolls: bool = False) -> DeadlineRule:
     return DeadlineRule(
-        title="test", counts_from=Trigger.OUTCOME_PUBLISHED, period=Period(days=days),
-        ends=end, roll_forward=rolls, source=SOURCE,  # type: ignore[arg-type]
+        title="test",
+        counts_from=Trigger.OUTCOME_PUBLISHED,
+        period=Period(days=days),
+        ends=end,
+        roll_forward=rolls,
+        source=SOURCE,  # type: ignore[arg-type]
     )
 
 
@@ -143,7 +154,9 @@ def _with_rule(rule: DeadlineRule):  # type: ignore[no-untyped-def]
 
 
 @given(start=instants, days=terms, end=ends, rolls=st.booleans())
-def test_a_deadline_never_lies_before_its_start(start: datetime, days: int, end: object, rolls: bool) -> None:
+def test_a_deadline_never_lies_before_its_start(
+    start: datetime, days: int, end: object, rolls: bool
+) -> None:
     window = deadline_for(_with_rule(_rule(days, end, rolls)), DeadlineCode.OBJECTION, start)
     if end == "end_of_day" or days > 0:
         assert window.closes_at.astimezone(UTC) > start.astimezone(UTC)
@@ -169,11 +182,16 @@ def test_every_instant_is_inside_or_outside_and_the_boundary_second_is_inside(
         assert window.contains(window.last_second)
         assert window.contains(window.last_second.astimezone(UTC) + timedelta(microseconds=999_999))
     assert not window.contains(window.closes_at)
-    assert window.closes_at.astimezone(UTC) - window.last_second.astimezone(UTC) == timedelta(seconds=1)
+    assert window.closes_at.astimezone(UTC) - window.last_second.astimezone(UTC) == timedelta(
+        seconds=1
+    )
 
 
-@given(day=st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)), months=st.integers(0, 24))
+@given(
+    day=st.dates(min_value=date(2017, 1, 1), max_value=date(2030, 12, 31)),
+    months=st.integers(0, 24),
+)
 def test_adding_months_keeps_the_day_or_ends_the_month(day: date, months: int) -> None:
     later = add_period(day, Period(months=months))
     assert (later.year - day.year) * 12 + later.month - day.month == months
-    assert later.day == day.day or later.day < day.day and (later + timedelta(days=1)).day == 1
+    assert later.day == day.day or (later.day < day.day and (later + timedelta(days=1)).day == 1)

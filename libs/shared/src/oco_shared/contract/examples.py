@@ -33,7 +33,7 @@ DOCUMENT = {
 
 
 def _at(*parts: int) -> str:
-    return datetime(*parts, tzinfo=AMSTERDAM).isoformat()  # type: ignore[misc]
+    return datetime(*parts, tzinfo=AMSTERDAM).isoformat()  # type: ignore[arg-type,misc]
 
 
 def _event(type_name: str, **fields: Any) -> dict[str, Any]:
@@ -53,7 +53,9 @@ def _event(type_name: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _message(type_name: str, actor: ActorKind = ActorKind.PROVIDER, **fields: Any) -> dict[str, Any]:
+def _message(
+    type_name: str, actor: ActorKind = ActorKind.PROVIDER, **fields: Any
+) -> dict[str, Any]:
     return {
         "message_id": str(_MESSAGE),
         "type": type_name,
@@ -61,7 +63,10 @@ def _message(type_name: str, actor: ActorKind = ActorKind.PROVIDER, **fields: An
         "round_id": "2027-2028",
         "sent_at": _at(2026, 7, 15, 10, 29),
         "correlation_id": str(_CORRELATION),
-        "actor": {"kind": actor.value, "id": "12345678" if actor is ActorKind.PROVIDER else "zilveren-kruis"},
+        "actor": {
+            "kind": actor.value,
+            "id": "12345678" if actor is ActorKind.PROVIDER else "zilveren-kruis",
+        },
         **fields,
     }
 
@@ -76,114 +81,190 @@ _REGION = {"region_code": "amsterdam", "new_to_region": False, "wmo_municipaliti
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "RoundOpened": _event(
-        "RoundOpened", region_code=None, provider_id=None, claimed_at=None,
-        rule_set_version="2027-2028/1", title="Inkoopbeleid OCO 2027-2028",
+        "RoundOpened",
+        region_code=None,
+        provider_id=None,
+        claimed_at=None,
+        rule_set_version="2027-2028/1",
+        title="Inkoopbeleid OCO 2027-2028",
     ),
     "InscriptionReceived": _event(
-        "InscriptionReceived", inscription_id=str(_INSCRIPTION), revision=1,
-        message_id=str(_MESSAGE), uitvoerder_code="zilveren-kruis", provider=PROVIDER,
-        regions=[_REGION], consortium_members=[], subcontractor_intent=False,
-        documents=[DOCUMENT], rule_set_version="2027-2028/1",
+        "InscriptionReceived",
+        inscription_id=str(_INSCRIPTION),
+        revision=1,
+        message_id=str(_MESSAGE),
+        uitvoerder_code="zilveren-kruis",
+        provider=PROVIDER,
+        regions=[_REGION],
+        consortium_members=[],
+        subcontractor_intent=False,
+        documents=[DOCUMENT],
+        rule_set_version="2027-2028/1",
     ),
     "InscriptionRejected": _event(
-        "InscriptionRejected", message_id=str(_MESSAGE), payload_sha256=_SHA, refusals=[_REFUSAL],
+        "InscriptionRejected",
+        message_id=str(_MESSAGE),
+        payload_sha256=_SHA,
+        refusals=[_REFUSAL],
     ),
     "InscriptionWithdrawn": _event(
-        "InscriptionWithdrawn", inscription_id=str(_INSCRIPTION), message_id=str(_MESSAGE),
+        "InscriptionWithdrawn",
+        inscription_id=str(_INSCRIPTION),
+        message_id=str(_MESSAGE),
     ),
     "QuestionReceived": _event(
-        "QuestionReceived", question_id="Q-0001", message_id=str(_MESSAGE),
+        "QuestionReceived",
+        question_id="Q-0001",
+        message_id=str(_MESSAGE),
         text="Telt een Wmo-contract met een gemeente buiten de regio als ervaring?",
     ),
     "QuestionRejected": _event(
-        "QuestionRejected", message_id=str(_MESSAGE),
+        "QuestionRejected",
+        message_id=str(_MESSAGE),
         refusals=[{**_REFUSAL, "code": "questions_closed"}],
     ),
     "NotaVanInlichtingenPublished": _event(
-        "NotaVanInlichtingenPublished", region_code=None, provider_id=None,
-        message_id=str(_MESSAGE), answers=[{"question_id": "Q-0001", "answer": "Nee."}],
+        "NotaVanInlichtingenPublished",
+        region_code=None,
+        provider_id=None,
+        message_id=str(_MESSAGE),
+        answers=[{"question_id": "Q-0001", "answer": "Nee."}],
     ),
     "SuitabilityAssessed": _event(
-        "SuitabilityAssessed", inscription_id=str(_INSCRIPTION), revision=1,
-        results=[{"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}],
+        "SuitabilityAssessed",
+        inscription_id=str(_INSCRIPTION),
+        revision=1,
+        results=[
+            {"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}
+        ],
         suitable=True,
     ),
     "LotDrawn": _event(
-        "LotDrawn", provider_id=None, candidates=["12345678", "87654321"],
-        drawn_order=["87654321", "12345678"], places=1, notary="mr. A. de Notaris",
+        "LotDrawn",
+        provider_id=None,
+        candidates=["12345678", "87654321"],
+        drawn_order=["87654321", "12345678"],
+        places=1,
+        notary="mr. A. de Notaris",
     ),
     "SelectionPublished": _event(
-        "SelectionPublished", inscription_id=str(_INSCRIPTION), outcome="selected", rank=2,
-        motivation="Geschikt; tweede op ervaring.", provisional_budget_ceiling="125000.00",
+        "SelectionPublished",
+        inscription_id=str(_INSCRIPTION),
+        outcome="selected",
+        rank=2,
+        motivation="Geschikt; tweede op ervaring.",
+        provisional_budget_ceiling="125000.00",
         objection_channel="zorginkoopwz.OUK@zilverenkuis.nl",
         objection_closes_at=_at(2026, 10, 3, 0, 0),
     ),
     "ObjectionFiled": _event(
-        "ObjectionFiled", objection_id=str(_OBJECTION), message_id=str(_MESSAGE),
-        grounds="De ervaring in de regio is onjuist gewogen.", evidence=[DOCUMENT],
-        channel="zorginkoopwz.OUK@zilverenkuis.nl", window_closes_at=_at(2026, 10, 3, 0, 0),
+        "ObjectionFiled",
+        objection_id=str(_OBJECTION),
+        message_id=str(_MESSAGE),
+        grounds="De ervaring in de regio is onjuist gewogen.",
+        evidence=[DOCUMENT],
+        channel="zorginkoopwz.OUK@zilverenkuis.nl",
+        window_closes_at=_at(2026, 10, 3, 0, 0),
     ),
     "ObjectionRejected": _event(
-        "ObjectionRejected", message_id=str(_MESSAGE),
+        "ObjectionRejected",
+        message_id=str(_MESSAGE),
         refusals=[{**_REFUSAL, "code": "objection_out_of_time"}],
     ),
     "ObjectionAnswered": _event(
-        "ObjectionAnswered", objection_id=str(_OBJECTION), decision="dismissed",
-        answer="Het bezwaar is ongegrond.", kort_geding_closes_at=_at(2026, 10, 31, 0, 0),
+        "ObjectionAnswered",
+        objection_id=str(_OBJECTION),
+        decision="dismissed",
+        answer="Het bezwaar is ongegrond.",
+        kort_geding_closes_at=_at(2026, 10, 31, 0, 0),
     ),
     "ObjectionWindowClosed": _event(
-        "ObjectionWindowClosed", claimed_at=None, closed_at=_at(2026, 10, 3, 0, 0),
-        rule="14 calendar days after outcome_published", objections_filed=0,
+        "ObjectionWindowClosed",
+        claimed_at=None,
+        closed_at=_at(2026, 10, 3, 0, 0),
+        rule="14 calendar days after outcome_published",
+        objections_filed=0,
     ),
     "KortGedingFiled": _event(
-        "KortGedingFiled", message_id=str(_MESSAGE), objection_id=str(_OBJECTION),
-        case_number="C/09/700001 KG ZA 26-1001", suspends_procedure=False,
+        "KortGedingFiled",
+        message_id=str(_MESSAGE),
+        objection_id=str(_OBJECTION),
+        case_number="C/09/700001 KG ZA 26-1001",
+        suspends_procedure=False,
     ),
     "KortGedingRejected": _event(
-        "KortGedingRejected", message_id=str(_MESSAGE),
+        "KortGedingRejected",
+        message_id=str(_MESSAGE),
         refusals=[{**_REFUSAL, "code": "kort_geding_out_of_time"}],
     ),
     "ContractSigned": _event(
-        "ContractSigned", contract_id="1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516",
-        starts_on=str(date(2027, 1, 1)), ends_on=str(date(2028, 12, 31)),
-        hourly_tariff=str(Decimal("92.90")), budget_ceiling="125000.00",
+        "ContractSigned",
+        contract_id="1b2c3d4e-5f60-4718-9a0b-c1d2e3f40516",
+        starts_on=str(date(2027, 1, 1)),
+        ends_on=str(date(2028, 12, 31)),
+        hourly_tariff=str(Decimal("92.90")),
+        budget_ceiling="125000.00",
     ),
     "SubmitInscription": _message(
-        "SubmitInscription", uitvoerder_code="zilveren-kruis", provider=PROVIDER,
-        regions=[_REGION], consortium_members=[], subcontractor_intent=False, documents=[DOCUMENT],
+        "SubmitInscription",
+        uitvoerder_code="zilveren-kruis",
+        provider=PROVIDER,
+        regions=[_REGION],
+        consortium_members=[],
+        subcontractor_intent=False,
+        documents=[DOCUMENT],
     ),
     "WithdrawInscription": _message(
-        "WithdrawInscription", uitvoerder_code="zilveren-kruis", provider_id="12345678",
+        "WithdrawInscription",
+        uitvoerder_code="zilveren-kruis",
+        provider_id="12345678",
     ),
     "SubmitQuestion": _message(
-        "SubmitQuestion", question_id="Q-0001",
+        "SubmitQuestion",
+        question_id="Q-0001",
         text="Telt een Wmo-contract met een gemeente buiten de regio als ervaring?",
     ),
     "PublishNotaVanInlichtingen": _message(
-        "PublishNotaVanInlichtingen", ActorKind.ZORGKANTOOR,
+        "PublishNotaVanInlichtingen",
+        ActorKind.ZORGKANTOOR,
         answers=[{"question_id": "Q-0001", "answer": "Nee."}],
     ),
     "AssessSuitability": _message(
-        "AssessSuitability", ActorKind.ZORGKANTOOR, inscription_id=str(_INSCRIPTION),
+        "AssessSuitability",
+        ActorKind.ZORGKANTOOR,
+        inscription_id=str(_INSCRIPTION),
         region_code="amsterdam",
-        results=[{"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}],
+        results=[
+            {"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}
+        ],
     ),
     "SubmitObjection": _message(
-        "SubmitObjection", provider_id="12345678", region_code="amsterdam",
+        "SubmitObjection",
+        provider_id="12345678",
+        region_code="amsterdam",
         channel="zorginkoopwz.OUK@zilverenkuis.nl",
         grounds="De ervaring in de regio is onjuist gewogen.",
     ),
     "AnswerObjection": _message(
-        "AnswerObjection", ActorKind.ZORGKANTOOR, objection_id=str(_OBJECTION),
-        decision="dismissed", answer="Het bezwaar is ongegrond.",
+        "AnswerObjection",
+        ActorKind.ZORGKANTOOR,
+        objection_id=str(_OBJECTION),
+        decision="dismissed",
+        answer="Het bezwaar is ongegrond.",
     ),
     "ReportKortGeding": _message(
-        "ReportKortGeding", provider_id="12345678", region_code="amsterdam",
-        objection_id=str(_OBJECTION), case_number="C/09/700001 KG ZA 26-1001",
+        "ReportKortGeding",
+        provider_id="12345678",
+        region_code="amsterdam",
+        objection_id=str(_OBJECTION),
+        case_number="C/09/700001 KG ZA 26-1001",
         filed_on="2026-10-20",
     ),
     "SignContract": _message(
-        "SignContract", ActorKind.ZORGKANTOOR, provider_id="12345678", region_code="amsterdam",
+        "SignContract",
+        ActorKind.ZORGKANTOOR,
+        provider_id="12345678",
+        region_code="amsterdam",
         budget_ceiling="125000.00",
     ),
 }

@@ -77,7 +77,9 @@ class Registry:
         while version < target:
             step = self._upcasters.get((type_name, version))
             if step is None:
-                raise UnsupportedVersion(f"no upcaster for {type_name} v{version} -> v{version + 1}")
+                raise UnsupportedVersion(
+                    f"no upcaster for {type_name} v{version} -> v{version + 1}"
+                )
             upcast = step(upcast)
             version += 1
             upcast["schema_version"] = version

@@ -40,7 +40,9 @@ def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
 def drifted_schemas(directory: Path = SCHEMA_DIR) -> list[str]:
     """Names of schema files that are missing, stale or no longer generated."""
     expected = schema_documents()
-    present = {path.name for path in directory.glob("*.schema.json")} if directory.exists() else set()
+    present = (
+        {path.name for path in directory.glob("*.schema.json")} if directory.exists() else set()
+    )
     drifted = [name for name in sorted(present - expected.keys())]
     for name, text in expected.items():
         path = directory / name

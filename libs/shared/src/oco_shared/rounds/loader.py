@@ -59,7 +59,9 @@ def _merged(path: Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if parent_id is None:
         return raw
     if parent_id in seen:
-        raise RoundFileError(path.name, [f"extends: circular chain {' -> '.join((*seen, parent_id))}"])
+        raise RoundFileError(
+            path.name, [f"extends: circular chain {' -> '.join((*seen, parent_id))}"]
+        )
     parent_path = path.with_name(f"{parent_id}.yaml")
     if not parent_path.exists():
         raise RoundFileError(path.name, [f"extends: no round file {parent_path.name}"])

@@ -8,10 +8,11 @@ not new code.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo
 
@@ -309,7 +310,7 @@ class Round(_Data):
         if missing:
             raise ValueError(f"milestones: missing {sorted(missing)}")
         present = [code for code in TIMETABLE_ORDER if code in self.milestones]
-        for earlier, later in zip(present, present[1:], strict=False):
+        for earlier, later in pairwise(present):
             if self.milestones[later].starts_at() < self.milestones[earlier].starts_at():
                 raise ValueError(
                     f"milestones.{later.value} ({self.milestones[later].date}) lies before "

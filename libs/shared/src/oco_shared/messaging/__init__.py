@@ -1,0 +1,1 @@
+"""Broker plumbing: stream topology, the outbox relay, exactly-once consumption."""

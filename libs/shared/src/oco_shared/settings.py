@@ -1,0 +1,39 @@
+"""Settings from environment variables only (twelve-factor), documented in README.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OCO_", extra="ignore", frozen=True)
+
+    nats_url: str | None = Field(
+        default=None, description="NATS server with JetStream; unset: the embedded stack"
+    )
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset: the embedded stack"
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "var", description="where the embedded stack keeps its data"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="0: the service's default")
+    provision_streams: bool = Field(
+        default=True, description="create streams and consumers at start (off if the platform does)"
+    )
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    duplicate_window_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+    max_deliver: int = Field(default=5, ge=1)
+    ack_wait_seconds: float = Field(default=30.0, gt=0)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    cipher_key: str | None = Field(
+        default=None, description="base64 AES key: events are encrypted at rest when set"
+    )
+    log_level: str = "INFO"
+    relay_batch_size: int = Field(default=500, ge=1)
