@@ -35,5 +35,9 @@ class Settings(BaseSettings):
     cipher_key: str | None = Field(
         default=None, description="base64 AES key: events are encrypted at rest when set"
     )
+    subject_prefix: str = Field(
+        default="oco", pattern=r"^[a-z][a-z0-9]*$", description="first token of every subject"
+    )
+    schema_prefix: str = Field(default="oco_", description="PostgreSQL schema = prefix + service")
     log_level: str = "INFO"
     relay_batch_size: int = Field(default=500, ge=1)

