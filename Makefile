@@ -17,6 +17,9 @@ lint: sync
 	$(UV) run ruff check .
 	$(UV) run mypy libs/shared/src services/*/src
 
+run: sync
+	$(UV) run oco run
+
 schemas: sync
 	$(UV) run oco contract schemas
 

@@ -83,14 +83,14 @@ async def connect_broker(broker: NatsBroker, nats_url: str, timeout: float) -> C
     return connection
 
 
-ConsumerFactory = Callable[[EventStore, Topology], Sequence[ExactlyOnceConsumer]]
+ConsumerFactory = Callable[[EventStore, Topology, Settings], Sequence[ExactlyOnceConsumer]]
 
 
 @dataclass
 class ServiceRuntime:
     service: str
     settings: Settings = field(default_factory=Settings)
-    consumers: ConsumerFactory = lambda store, topology: ()
+    consumers: ConsumerFactory = lambda store, topology, settings: ()
     default_port: int = 8100
     streams: tuple[str, ...] = SERVICES
     span_processors: Sequence[Any] = ()
@@ -140,7 +140,7 @@ class ServiceRuntime:
                     duplicate_window_seconds=settings.duplicate_window_seconds,
                 ),
             )
-        self._consumers = self.consumers(self.store, self.topology)
+        self._consumers = self.consumers(self.store, self.topology, settings)
         for consumer in self._consumers:
             consumer.js = js
             consumer.attach(self.broker)

@@ -155,15 +155,25 @@ def _postgres_account(paths: _Paths) -> dict[str, Any]:
 # --- telling whether a server is ours and answers ----------------------------------------------
 
 
+def _running(process: psutil.Process) -> bool:
+    """Alive and not a zombie: a zombie has let go of its ports and files, and may wait long
+    for whoever reaps it (a container's init, or us if we started it)."""
+    try:
+        if process.status() != psutil.STATUS_ZOMBIE:
+            return True
+        with contextlib.suppress(psutil.TimeoutExpired):
+            process.wait(0)  # reaps it if it is our child
+    except psutil.Error:
+        pass
+    return False
+
+
 def _is_ours(pid: int, folder: Path) -> bool:
     """Whether `pid` runs a server on `folder`: a recorded pid may since belong to anything."""
     try:
         process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            process.wait(0)  # our own dead child: reap it, or its pid would look alive
-            return False
-        return str(folder) in process.cmdline()
-    except (psutil.Error, psutil.TimeoutExpired):
+        return _running(process) and str(folder) in process.cmdline()
+    except psutil.Error:
         return False
 
 
@@ -227,15 +237,23 @@ def _stop(paths: _Paths, *kinds: Kind) -> None:
         if signum:
             with contextlib.suppress(psutil.Error):
                 process.send_signal(signum)
-    _, alive = psutil.wait_procs([process for process, _ in found], timeout=STOP_TIMEOUT)
+    alive = _wait_gone([process for process, _ in found], STOP_TIMEOUT)
     for process in alive:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    psutil.wait_procs(alive, timeout=STOP_TIMEOUT)
+    _wait_gone(alive, STOP_TIMEOUT)
     if "postgres" in kinds:
         # Nothing of ours runs on the folder any more, so the lock file is stale; a pid in it
         # that now belongs to another process would make PostgreSQL refuse to start.
         (paths.pg_dir / "postmaster.pid").unlink(missing_ok=True)
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """The processes still running after at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (alive := [p for p in processes if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
 
 
 # --- starting ----------------------------------------------------------------------------------

@@ -62,7 +62,9 @@ def echo_policy(delivery: Delivery) -> Sequence[NewEvent]:
     ]
 
 
-def probe_consumers(store: EventStore, topology: Topology) -> list[ExactlyOnceConsumer]:
+def probe_consumers(
+    store: EventStore, topology: Topology, settings: Settings
+) -> list[ExactlyOnceConsumer]:
     return [
         ExactlyOnceConsumer(
             service=PROBE,
@@ -72,7 +74,8 @@ def probe_consumers(store: EventStore, topology: Topology) -> list[ExactlyOnceCo
             store=store,
             policy=echo_policy,
             topology=topology,
-            max_deliver=Settings().max_deliver,
+            max_deliver=settings.max_deliver,
+            ack_wait_seconds=settings.ack_wait_seconds,
             backoff_seconds=(0.05, 0.1, 0.2),
         )
     ]

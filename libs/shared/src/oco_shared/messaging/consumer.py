@@ -170,9 +170,7 @@ class ExactlyOnceConsumer:
     def _backoff(self, attempt: int) -> float:
         return self.backoff_seconds[min(attempt, len(self.backoff_seconds)) - 1]
 
-    async def _dead_letter(
-        self, msg: NatsMessage, delivery: Delivery, code: str, detail: str
-    ) -> None:
+    async def _dead_letter(self, delivery: Delivery, code: str, detail: str) -> None:
         record: dict[str, Any] = {
             "service": self.service,
             "consumer": self.durable,

@@ -1,0 +1,213 @@
+"""A service runtime in-process: dead letters, a broker restart, traces, probes, fail-fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+import structlog
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from plumbing_support import Isolation, Servers
+from probe_service import PROBE, SOURCE, probe_event, probe_runtime
+
+from oco_shared.eventstore import NewEvent
+from oco_shared.runtime import ServiceRuntime, StartupError
+from oco_shared.settings import Settings
+from oco_shared.stack import _nats_binary
+
+pytestmark = pytest.mark.integration
+
+
+async def eventually(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def messages(js, stream: str, subject: str) -> list:  # type: ignore[no-untyped-def]
+    subscription = await js.pull_subscribe(subject, stream=stream)
+    found = []
+    while True:
+        try:
+            found += await subscription.fetch(100, timeout=0.5)
+        except nats.errors.TimeoutError:
+            break
+    await subscription.unsubscribe()
+    return found
+
+
+@pytest.fixture
+async def runtime(servers: Servers, isolation: Isolation) -> AsyncIterator[ServiceRuntime]:
+    service = probe_runtime(isolation.settings(servers, max_deliver=3))
+    await service.start()
+    yield service
+    await service.stop()
+
+
+async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_one_is_handled(
+    runtime: ServiceRuntime, servers: Servers, isolation: Isolation
+) -> None:
+    topology = isolation.topology
+    connection = await nats.connect(servers.nats_url)
+    js = connection.jetstream()
+    source = topology.service_stream(SOURCE)
+    subject = topology.event_subject(SOURCE, "Probe")
+    await js.publish(subject, b"{not json", stream=source, headers={"X-Portal": "test"})
+    await js.publish(subject, b"poison-forever", stream=source)
+    good = probe_event()
+    await js.publish(subject, good.model_dump_json().encode(), stream=source)
+
+    downstream = topology.service_stream(PROBE)
+    await eventually(lambda: _count(js, downstream, 1))
+    dead = await eventually(lambda: _dead(js, topology, 2))
+    records = [json.loads(message.data) for message in dead]
+    assert [r["reason"] for r in records] == ["invalid_json", "max_deliver_exceeded"]
+    assert records[0]["payload"] == "{not json"
+    assert records[0]["headers"]["X-Portal"] == "test"
+    assert records[0]["upstream_stream"] == source and records[0]["upstream_position"] == 1
+    assert "Expecting property name" in records[0]["error"]
+    assert records[1]["attempts"] == 3 and "fails every time" in records[1]["error"]
+    published = await messages(js, downstream, topology.service_subjects(PROBE))
+    assert json.loads(published[0].data)["causation_id"] == str(good.event_id)
+    await connection.close()
+
+
+async def _count(js, stream: str, expected: int) -> bool:  # type: ignore[no-untyped-def]
+    return (await js.stream_info(stream)).state.messages >= expected
+
+
+async def _dead(js, topology, expected: int):  # type: ignore[no-untyped-def]
+    if (await js.stream_info(topology.deadletter_stream)).state.messages < expected:
+        return None
+    return await messages(js, topology.deadletter_stream, topology.deadletter_subject(PROBE))
+
+
+async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its_event(
+    servers: Servers, isolation: Isolation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exporter = InMemorySpanExporter()
+    service = probe_runtime(isolation.settings(servers), span_processors=[SimpleSpanProcessor(exporter)])
+    from oco_shared.observability import configure_logging
+
+    configure_logging(PROBE)
+    await service.start()
+    try:
+        portal = TracerProvider().get_tracer("portal")
+        connection = await nats.connect(servers.nats_url)
+        js = connection.jetstream()
+        topology = isolation.topology
+        with portal.start_as_current_span("portal.submit") as span:
+            trace_id = format(span.get_span_context().trace_id, "032x")
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            await js.publish(
+                topology.event_subject(SOURCE, "Probe"), probe_event().model_dump_json().encode(),
+                stream=topology.service_stream(SOURCE), headers=headers,
+            )
+        downstream = topology.service_stream(PROBE)
+        await eventually(lambda: _count(js, downstream, 1))
+        [published] = await messages(js, downstream, topology.service_subjects(PROBE))
+        await connection.close()
+    finally:
+        await service.stop()
+        structlog.reset_defaults()
+    consumer_spans = [s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id, 16)]
+    assert consumer_spans, "the consumer's span joins the portal's trace"
+    assert published.headers["traceparent"].split("-")[1] == trace_id
+    handled = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"consumer.handled"' in line]
+    assert handled and handled[0]["trace_id"] == trace_id and handled[0]["service"] == PROBE
+    assert len(handled[0]["span_id"]) == 16
+
+
+async def test_a_stopped_nats_server_started_again_after_10_seconds_costs_no_event(
+    servers: Servers, isolation: Isolation, tmp_path: Path, free_port: int
+) -> None:
+    command = [str(_nats_binary()), "-a", "127.0.0.1", "-p", str(free_port), "-js", "-sd", str(tmp_path)]
+    nats_server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    own = Servers(f"nats://127.0.0.1:{free_port}", servers.database_url)
+    try:
+        await asyncio.sleep(0.5)
+        service = probe_runtime(isolation.settings(own))
+        await service.start()
+        before = [NewEvent(uuid.uuid4(), 1, probe_event()) for _ in range(50)]
+        await asyncio.to_thread(service.store.append, before)
+        await eventually(lambda: _relayed(service, 50))
+
+        nats_server.terminate()
+        nats_server.wait()
+        during = [NewEvent(uuid.uuid4(), 1, probe_event()) for _ in range(50)]
+        await asyncio.to_thread(service.store.append, during)
+        await asyncio.sleep(10)
+        nats_server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        await eventually(lambda: _relayed(service, 100), timeout=60)
+        connection = await nats.connect(own.nats_url)
+        js = connection.jetstream()
+        stream = isolation.topology.service_stream(PROBE)
+        found = await messages(js, stream, isolation.topology.service_subjects(PROBE))
+        await connection.close()
+        await service.stop()
+    finally:
+        nats_server.terminate()
+        nats_server.wait()
+    ids = [json.loads(message.data)["event_id"] for message in found]
+    assert ids == [str(new.event.event_id) for new in before + during]
+
+
+async def _relayed(service: ServiceRuntime, position: int) -> bool:
+    return service.relay.position >= position
+
+
+async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> None:
+    transport = httpx.ASGITransport(app=runtime.asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await eventually(lambda: _ready(client))
+        assert ready == {"broker": True, "database": True, "relay": "running", "ready": True}
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200 and "oco_relay_published_position" in metrics.text
+
+
+async def _ready(client: httpx.AsyncClient) -> dict | None:  # type: ignore[type-arg]
+    response = await client.get("/readyz")
+    return response.json() if response.status_code == 200 else None
+
+
+@pytest.mark.parametrize(
+    ("setting", "overrides"),
+    [
+        ("OCO_DATABASE_URL", {"database_url": "postgresql://postgres@127.0.0.1:1/none"}),
+        ("OCO_NATS_URL", {"nats_url": "nats://127.0.0.1:1"}),
+    ],
+)
+async def test_an_unreachable_address_fails_fast_naming_the_setting(
+    servers: Servers, isolation: Isolation, setting: str, overrides: dict[str, str]
+) -> None:
+    settings = isolation.settings(servers, connect_timeout_seconds=2.0).model_copy(update=overrides)
+    started = time.monotonic()
+    with pytest.raises(StartupError, match=setting) as caught:
+        await ServiceRuntime(PROBE, settings).start()
+    assert "127.0.0.1:1" in str(caught.value)
+    assert time.monotonic() - started < 10
+
+
+def test_without_addresses_or_a_stack_the_error_says_what_to_do(tmp_path: Path) -> None:
+    from oco_shared.runtime import resolve_addresses
+
+    with pytest.raises(StartupError, match="OCO_NATS_URL and OCO_DATABASE_URL not set.*oco stack up"):
+        resolve_addresses(Settings(nats_url=None, database_url=None, data_dir=tmp_path))

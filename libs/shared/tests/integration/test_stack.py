@@ -1,0 +1,158 @@
+"""The embedded stack with its real servers: it starts, is reused, recovers from crashes and
+leftovers, and stops without leaving a process or an open port behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import psutil
+import psycopg
+import pytest
+
+from oco_shared import stack
+from oco_shared.stack import StackAddresses, stack_down, stack_status, stack_up
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Not pytest's tmp_path: as root, PostgreSQL runs as another account, which must be able
+    # to enter the folder, and pytest's base folder is private to its owner.
+    folder = Path(tempfile.mkdtemp(prefix="oco-stack-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        stack_down(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def recorded(data_dir: Path) -> dict[str, dict[str, Any]]:
+    state: dict[str, dict[str, Any]] = json.loads((data_dir / "stack" / "stack.json").read_text())
+    return state
+
+
+def ports_of(state: dict[str, dict[str, Any]]) -> set[int]:
+    return {state["nats"]["port"], state["nats"]["monitor_port"], state["postgres"]["port"]}
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def processes_on(data_dir: Path) -> list[int]:
+    """Every process working on the stack's folder: servers and PostgreSQL's backends."""
+    folder = str((data_dir / "stack").resolve())
+    return [
+        process.pid
+        for process in psutil.process_iter(["cmdline", "cwd"])
+        if running(process.pid)
+        and (
+            any(folder in arg for arg in process.info["cmdline"] or [])
+            or (process.info["cwd"] or "").startswith(folder)
+        )
+    ]
+
+
+async def assert_answers(addresses: StackAddresses) -> None:
+    with psycopg.connect(addresses.database_url, connect_timeout=5) as connection:
+        assert connection.execute("select current_database(), 1").fetchone() == ("oco", 1)
+    client = await nats.connect(addresses.nats_url, connect_timeout=5, allow_reconnect=False)
+    try:
+        account = await client.jetstream().account_info()
+        assert account.limits is not None
+    finally:
+        await client.close()
+
+
+async def test_up_reuse_recover_down(data_dir: Path) -> None:
+    first = stack_up(data_dir)
+    await assert_answers(first)
+    started = recorded(data_dir)
+
+    assert stack_up(data_dir) == first
+    assert recorded(data_dir) == started, "a stack that answers is reused, not restarted"
+    assert stack_status(data_dir) == first
+
+    for server in started.values():
+        os.kill(server["pid"], signal.SIGKILL)
+    assert stack_status(data_dir) is None
+
+    second = stack_up(data_dir)
+    await assert_answers(second)
+    restarted = recorded(data_dir)
+    assert {s["pid"] for s in restarted.values()}.isdisjoint(s["pid"] for s in started.values())
+    assert ports_of(restarted) == ports_of(started), "a restart keeps the ports while free"
+
+    stack_down(data_dir)
+    assert stack_status(data_dir) is None
+    assert not (data_dir / "stack" / "stack.json").exists()
+    assert not any(running(s["pid"]) for s in [*started.values(), *restarted.values()])
+    assert processes_on(data_dir) == []
+    assert not any(port_open(port) for port in ports_of(started) | ports_of(restarted))
+
+
+async def test_up_replaces_leftovers(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack, "STOP_TIMEOUT", 1.0)
+    stack_up(data_dir)
+    before = recorded(data_dir)
+    # A hung broker (alive, not answering) and a lost state file: both found by their folder.
+    os.kill(before["nats"]["pid"], signal.SIGSTOP)
+    (data_dir / "stack" / "stack.json").unlink()
+
+    after_addresses = stack_up(data_dir)
+    await assert_answers(after_addresses)
+    after = recorded(data_dir)
+    assert not running(before["nats"]["pid"])
+    assert not running(before["postgres"]["pid"])
+    assert len([pid for pid in processes_on(data_dir) if pid == after["nats"]["pid"]]) == 1
+
+    # A stale lock file whose pid now belongs to an unrelated live process.
+    stack_down(data_dir)
+    with subprocess.Popen(["sleep", "30"]) as unrelated:
+        pg_lock = data_dir / "stack" / "pg" / "postmaster.pid"
+        pg_lock.write_text(f"{unrelated.pid}\n{data_dir}\n")
+        await assert_answers(stack_up(data_dir))
+        unrelated.kill()
+
+
+def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) -> None:
+    env = {**os.environ, "OCO_DATA_DIR": str(data_dir)}
+    env.pop("OCO_NATS_URL", None)
+    env.pop("OCO_DATABASE_URL", None)
+    with subprocess.Popen(
+        [sys.executable, "-m", "oco_shared.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as run:
+        assert run.stdout is not None
+        lines = [run.stdout.readline(), run.stdout.readline()]
+        assert lines[0].startswith("OCO_NATS_URL=nats://127.0.0.1:")
+        assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres@127.0.0.1:")
+        ports = ports_of(recorded(data_dir))
+        assert all(port_open(port) for port in ports)
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=30) == 0
+    assert processes_on(data_dir) == []
+    assert not any(port_open(port) for port in ports)
