@@ -226,6 +226,7 @@ class ServiceRuntime:
         server = uvicorn.Server(
             uvicorn.Config(
                 self.asgi,
+                interface="asgi3",
                 host=self.settings.http_host,
                 port=port,
                 log_config=None,

@@ -49,6 +49,9 @@ Kind = Literal["nats", "postgres"]
 KINDS: tuple[Kind, ...] = ("nats", "postgres")
 # urllib would send the health check through an HTTP(S)_PROXY from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The servers we started: held so that outliving us on purpose is not reported as a leak
+# (ResourceWarning "subprocess ... is still running").
+_DETACHED: list[subprocess.Popen[bytes]] = []
 
 
 class StackError(RuntimeError):
@@ -57,6 +60,8 @@ class StackError(RuntimeError):
 
 @dataclass(frozen=True)
 class StackAddresses:
+    """Where the services find the broker and the database (OCO_NATS_URL, OCO_DATABASE_URL)."""
+
     nats_url: str
     database_url: str
 
@@ -206,7 +211,7 @@ def _healthy(paths: _Paths, kind: Kind, server: _Server | None) -> bool:
 # --- stopping whatever runs on our data folder -------------------------------------------------
 
 
-def _our_processes(paths: _Paths, kinds: Iterable[Kind]) -> list[tuple[psutil.Process, int]]:
+def _our_processes(paths: _Paths, kinds: tuple[Kind, ...]) -> list[tuple[psutil.Process, int]]:
     """Every process working on our data folder, each with the signal that stops it cleanly
     (0: none, it follows its parent).
 
@@ -279,7 +284,7 @@ def _pick_ports(*wishes: int) -> list[int]:
 def _spawn(argv: list[str], log: Path, **options: Any) -> subprocess.Popen[bytes]:
     """Start a server in its own session, so it outlives us and a Ctrl-C in our terminal."""
     with log.open("ab") as output:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -287,6 +292,8 @@ def _spawn(argv: list[str], log: Path, **options: Any) -> subprocess.Popen[bytes
             start_new_session=True,
             **options,
         )
+    _DETACHED.append(process)
+    return process
 
 
 def _tail(log: Path, lines: int = 5) -> str:
@@ -502,7 +509,10 @@ def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int)
 def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
     services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
     if not services:
-        print("no services registered (entry-point group oco.services); Ctrl-C stops the stack")
+        print(
+            "no services registered (entry-point group oco.services); Ctrl-C stops the stack",
+            flush=True,
+        )
     ports = service_ports([entry.name for entry in services], os.environ)
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -540,7 +550,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return 0
         env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
         return _supervise(env, settings.http_host, signals)
-    except StackError as error:
+    except (StackError, ValueError) as error:  # ValueError: a bad OCO_HTTP_PORT_<NAME>
         print(f"oco: {error}", file=sys.stderr)
         return 1
     finally:

@@ -19,7 +19,6 @@ import nats
 import psutil
 import psycopg
 import pytest
-
 from oco_shared import stack
 from oco_shared.stack import StackAddresses, stack_down, stack_status, stack_up
 
@@ -136,20 +135,31 @@ async def test_up_replaces_leftovers(data_dir: Path, monkeypatch: pytest.MonkeyP
         unrelated.kill()
 
 
+# `oco run` with the services' entry points hidden: only the stack's lifecycle is under test.
+OCO_RUN_WITHOUT_SERVICES = """
+import sys
+import oco_shared.stack
+oco_shared.stack.entry_points = lambda group: []
+from oco_shared.cli import main
+sys.exit(main(["run"]))
+"""
+
+
 def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) -> None:
     env = {**os.environ, "OCO_DATA_DIR": str(data_dir)}
     env.pop("OCO_NATS_URL", None)
     env.pop("OCO_DATABASE_URL", None)
     with subprocess.Popen(
-        [sys.executable, "-m", "oco_shared.cli", "run"],
+        [sys.executable, "-c", OCO_RUN_WITHOUT_SERVICES],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
     ) as run:
         assert run.stdout is not None
-        lines = [run.stdout.readline(), run.stdout.readline()]
+        lines = [run.stdout.readline() for _ in range(3)]
         assert lines[0].startswith("OCO_NATS_URL=nats://127.0.0.1:")
         assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres@127.0.0.1:")
+        assert lines[2].startswith("no services registered")
         ports = ports_of(recorded(data_dir))
         assert all(port_open(port) for port in ports)
         run.send_signal(signal.SIGINT)

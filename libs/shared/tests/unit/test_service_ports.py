@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from oco_shared.stack import service_ports
 
 
@@ -34,5 +33,5 @@ def test_a_pinned_port_is_kept_and_stepped_around() -> None:
     ],
 )
 def test_bad_pins_are_refused(environ: dict[str, str]) -> None:
-    with pytest.raises(ValueError, match="OCO_HTTP_PORT_INTAKE|same port"):
+    with pytest.raises(ValueError, match=r"OCO_HTTP_PORT_INTAKE|same port"):
         service_ports(["intake", "objection"], environ)
