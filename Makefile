@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 sync:
 	$(UV) sync --frozen
 
-test: sync
+test: sync lint
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: sync

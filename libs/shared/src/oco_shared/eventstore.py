@@ -189,7 +189,7 @@ class EventStore:
         return self._cipher.decrypt(state) if self._cipher is not None else state
 
     def is_processed(self, upstream: str, position: int) -> bool:
-        return self.recorder.has_tracking_id(upstream, position)
+        return bool(self.recorder.has_tracking_id(upstream, position))
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

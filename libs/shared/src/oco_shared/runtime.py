@@ -56,8 +56,9 @@ def resolve_addresses(settings: Settings) -> tuple[str, str]:
             if not value
         ]
         raise StartupError(
-            f"{' and '.join(missing)} not set and no embedded stack runs under {settings.data_dir}: "
-            "set them, or start the embedded servers with `oco stack up` (or `make run`)"
+            f"{' and '.join(missing)} not set and no embedded stack runs under "
+            f"{settings.data_dir}: set them, or start the embedded servers with "
+            "`oco stack up` (or `make run`)"
         )
     return settings.nats_url or running.nats_url, settings.database_url or running.database_url
 
@@ -120,7 +121,7 @@ class ServiceRuntime:
         self.tracer = tracer_provider(self.service, *self.span_processors)
         self.broker = NatsBroker(
             nats_url,
-            connect_timeout=settings.connect_timeout_seconds,
+            connect_timeout=max(1, round(settings.connect_timeout_seconds)),
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
@@ -234,7 +235,8 @@ class ServiceRuntime:
                 lifespan="off",
             )
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # uvicorn captures SIGINT/SIGTERM while it serves and re-raises them after;
+        # they then reach these handlers, which stop the relay, consumers and broker.
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self._stop.set)

@@ -14,14 +14,12 @@ from collections.abc import AsyncIterator
 import nats
 import psycopg
 import pytest
+from oco_shared.settings import Settings
 from plumbing_support import Isolation, Servers
 from psycopg import sql
 
-from oco_shared.settings import Settings
-
 
 @pytest.fixture(scope="session")
-
 def servers() -> Servers:
     nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
     if nats_url and database_url:
@@ -30,7 +28,6 @@ def servers() -> Servers:
 
     addresses = stack_up(Settings().data_dir)
     return Servers(addresses.nats_url, addresses.database_url)
-
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ import nats
 import psycopg
 import pytest
 from nats.js import JetStreamContext
-
-from plumbing_support import Isolation, Servers
 from oco_shared.eventstore import EventStore, NewEvent
+from plumbing_support import Isolation, Servers
 from probe_service import PROBE, SOURCE, probe_event
 
 pytestmark = pytest.mark.integration
@@ -25,7 +24,9 @@ pytestmark = pytest.mark.integration
 WORKER = Path(__file__).with_name("probe_service.py")
 
 
-def start_worker(isolation: Isolation, servers: Servers, *args: str, **env: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    isolation: Isolation, servers: Servers, *args: str, **env: str
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(WORKER), *args],
         env=isolation.env(servers, **env),
@@ -41,7 +42,9 @@ async def stream_count(js: JetStreamContext, stream: str) -> int:
         return 0
 
 
-async def wait_for_count(js: JetStreamContext, stream: str, at_least: int, timeout: float = 120) -> int:
+async def wait_for_count(
+    js: JetStreamContext, stream: str, at_least: int, timeout: float = 120
+) -> int:
     deadline = time.monotonic() + timeout
     while (count := await stream_count(js, stream)) < at_least:
         assert time.monotonic() < deadline, f"{stream} has {count}, waited for {at_least}"
@@ -71,7 +74,7 @@ async def test_every_event_arrives_exactly_once_in_commit_order_despite_three_si
     total = 10_000
     store = EventStore(servers.database_url, f"{isolation.schema_prefix}{PROBE}")
     store.migrate()
-    for start in range(0, total, 500):
+    for _ in range(0, total, 500):
         store.append([NewEvent(uuid.uuid4(), 1, probe_event()) for _ in range(500)])
     committed = [entry.document["event_id"] for entry in store.outbox(0, total)]
     assert len(committed) == total
@@ -81,7 +84,9 @@ async def test_every_event_arrives_exactly_once_in_commit_order_despite_three_si
     from oco_shared.messaging.topology import provision_streams
 
     topology = isolation.topology
-    await provision_streams(js, topology.stream_configs((PROBE,), replicas=1, duplicate_window_seconds=3600))
+    await provision_streams(
+        js, topology.stream_configs((PROBE,), replicas=1, duplicate_window_seconds=3600)
+    )
     stream = topology.service_stream(PROBE)
 
     kill_points = sorted(random.sample(range(500, total - 500), 3))
@@ -113,13 +118,18 @@ async def test_a_consumer_killed_mid_stream_produces_each_downstream_event_once(
     js = connection.jetstream()
     from oco_shared.messaging.topology import provision_streams
 
-    await provision_streams(js, topology.stream_configs((SOURCE, PROBE), replicas=1, duplicate_window_seconds=3600))
+    await provision_streams(
+        js, topology.stream_configs((SOURCE, PROBE), replicas=1, duplicate_window_seconds=3600)
+    )
     upstream_ids = []
     for _ in range(total):
         event = probe_event()
         upstream_ids.append(str(event.event_id))
-        await js.publish(topology.event_subject(SOURCE, event.type), event.model_dump_json().encode(),
-                         stream=topology.service_stream(SOURCE))
+        await js.publish(
+            topology.event_subject(SOURCE, event.type),
+            event.model_dump_json().encode(),
+            stream=topology.service_stream(SOURCE),
+        )
 
     downstream = topology.service_stream(PROBE)
     env = {"OCO_HTTP_PORT": str(free_port)}

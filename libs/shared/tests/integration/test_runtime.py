@@ -14,17 +14,16 @@ import httpx
 import nats
 import pytest
 import structlog
-from opentelemetry import propagate, trace
+from oco_shared.eventstore import NewEvent
+from oco_shared.runtime import ServiceRuntime, StartupError
+from oco_shared.settings import Settings
+from oco_shared.stack import _nats_binary
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from plumbing_support import Isolation, Servers
 from probe_service import PROBE, SOURCE, probe_event, probe_runtime
-
-from oco_shared.eventstore import NewEvent
-from oco_shared.runtime import ServiceRuntime, StartupError
-from oco_shared.settings import Settings
-from oco_shared.stack import _nats_binary
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +100,9 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
     servers: Servers, isolation: Isolation, capsys: pytest.CaptureFixture[str]
 ) -> None:
     exporter = InMemorySpanExporter()
-    service = probe_runtime(isolation.settings(servers), span_processors=[SimpleSpanProcessor(exporter)])
+    service = probe_runtime(
+        isolation.settings(servers), span_processors=[SimpleSpanProcessor(exporter)]
+    )
     from oco_shared.observability import configure_logging
 
     configure_logging(PROBE)
@@ -116,8 +117,10 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
             headers: dict[str, str] = {}
             propagate.inject(headers)
             await js.publish(
-                topology.event_subject(SOURCE, "Probe"), probe_event().model_dump_json().encode(),
-                stream=topology.service_stream(SOURCE), headers=headers,
+                topology.event_subject(SOURCE, "Probe"),
+                probe_event().model_dump_json().encode(),
+                stream=topology.service_stream(SOURCE),
+                headers=headers,
             )
         downstream = topology.service_stream(PROBE)
         await eventually(lambda: _count(js, downstream, 1))
@@ -126,10 +129,16 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
     finally:
         await service.stop()
         structlog.reset_defaults()
-    consumer_spans = [s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id, 16)]
+    consumer_spans = [
+        s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id, 16)
+    ]
     assert consumer_spans, "the consumer's span joins the portal's trace"
     assert published.headers["traceparent"].split("-")[1] == trace_id
-    handled = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"consumer.handled"' in line]
+    handled = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if '"consumer.handled"' in line
+    ]
     assert handled and handled[0]["trace_id"] == trace_id and handled[0]["service"] == PROBE
     assert len(handled[0]["span_id"]) == 16
 
@@ -137,7 +146,16 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
 async def test_a_stopped_nats_server_started_again_after_10_seconds_costs_no_event(
     servers: Servers, isolation: Isolation, tmp_path: Path, free_port: int
 ) -> None:
-    command = [str(_nats_binary()), "-a", "127.0.0.1", "-p", str(free_port), "-js", "-sd", str(tmp_path)]
+    command = [
+        str(_nats_binary()),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(free_port),
+        "-js",
+        "-sd",
+        str(tmp_path),
+    ]
     nats_server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     own = Servers(f"nats://127.0.0.1:{free_port}", servers.database_url)
     try:
@@ -153,7 +171,9 @@ async def test_a_stopped_nats_server_started_again_after_10_seconds_costs_no_eve
         during = [NewEvent(uuid.uuid4(), 1, probe_event()) for _ in range(50)]
         await asyncio.to_thread(service.store.append, during)
         await asyncio.sleep(10)
-        nats_server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nats_server = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
         await eventually(lambda: _relayed(service, 100), timeout=60)
         connection = await nats.connect(own.nats_url)
@@ -209,5 +229,7 @@ async def test_an_unreachable_address_fails_fast_naming_the_setting(
 def test_without_addresses_or_a_stack_the_error_says_what_to_do(tmp_path: Path) -> None:
     from oco_shared.runtime import resolve_addresses
 
-    with pytest.raises(StartupError, match="OCO_NATS_URL and OCO_DATABASE_URL not set.*oco stack up"):
+    with pytest.raises(
+        StartupError, match=r"OCO_NATS_URL and OCO_DATABASE_URL not set.*oco stack up"
+    ):
         resolve_addresses(Settings(nats_url=None, database_url=None, data_dir=tmp_path))

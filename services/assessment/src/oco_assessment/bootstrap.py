@@ -1,4 +1,4 @@
-"""Wires the assessment service: its event store, relay and probes (consumers join as they are built)."""
+"""Wires the assessment service: event store, relay and probes; consumers join as built."""
 
 from __future__ import annotations
 

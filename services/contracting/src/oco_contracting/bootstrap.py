@@ -1,4 +1,4 @@
-"""Wires the contracting service: its event store, relay and probes (consumers join as they are built)."""
+"""Wires the contracting service: event store, relay and probes; consumers join as built."""
 
 from __future__ import annotations
 

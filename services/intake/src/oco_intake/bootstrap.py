@@ -1,4 +1,4 @@
-"""Wires the intake service: its event store, relay and probes (consumers join as they are built)."""
+"""Wires the intake service: event store, relay and probes; consumers join as built."""
 
 from __future__ import annotations
 

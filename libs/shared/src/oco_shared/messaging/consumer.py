@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -192,12 +193,10 @@ class ExactlyOnceConsumer:
             headers={"Nats-Msg-Id": f"{self.durable}:{delivery.stream}:{delivery.position}"},
         )
         # Track the position with no events: the next message comes next.
-        try:
+        with contextlib.suppress(AlreadyProcessed):
             await asyncio.to_thread(
                 self.store.append, [], Tracking(self.durable, delivery.position)
             )
-        except AlreadyProcessed:
-            pass
         log.warning(
             "consumer.dead_lettered",
             consumer=self.durable,

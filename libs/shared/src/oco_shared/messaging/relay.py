@@ -10,6 +10,7 @@ publishes at a time: it holds a PostgreSQL advisory lock, and a second one waits
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from enum import StrEnum
@@ -136,7 +137,5 @@ class OutboxRelay:
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
