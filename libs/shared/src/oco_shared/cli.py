@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from oco_shared.deadlines import Deadline, deadline_for
+from oco_shared.messaging.topology import SERVICES
 from oco_shared.rounds import (
     AMSTERDAM,
     DeadlineCode,
@@ -130,6 +131,19 @@ def _cmd_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from oco_shared.runtime import StartupError, migrate
+    from oco_shared.settings import Settings
+
+    try:
+        for service in args.services:
+            print(f"{service}: schema {migrate(service, Settings())} ready")
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oco", description="OCO procurement procedure")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     schemas = contract_commands.add_parser("schemas", help="write the JSON Schemas")
     schemas.add_argument("--check", action="store_true", help="fail if the files drifted")
     schemas.set_defaults(run=_cmd_schemas)
+
+    migrate = commands.add_parser("migrate", help="create the services' schemas and tables")
+    migrate.add_argument("services", nargs="+", choices=SERVICES)
+    migrate.set_defaults(run=_cmd_migrate)
 
     for entry in entry_points(group="oco.commands"):
         entry.load()(commands)

@@ -110,9 +110,16 @@ class EventStore:
         self.recorder = PostgresProcessRecorder(self.datastore)
 
     def migrate(self) -> None:
-        """Create the schema and tables; safe to run again."""
+        """Create the schema and tables (events, tracking, relay position); safe to rerun."""
         ensure_schema(self.database_url, self.schema)
         self.recorder.create_table()
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.relay_position"
+                    " (stream text PRIMARY KEY, position bigint NOT NULL)"
+                ).format(sql.Identifier(self.schema))
+            )
 
     def close(self) -> None:
         self.datastore.close()

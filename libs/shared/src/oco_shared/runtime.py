@@ -84,6 +84,18 @@ async def connect_broker(broker: NatsBroker, nats_url: str, timeout: float) -> C
     return connection
 
 
+def migrate(service: str, settings: Settings) -> str:
+    """Create a service's schema and tables; for production, before the first start."""
+    _, database_url = resolve_addresses(settings)
+    check_database(database_url, settings.connect_timeout_seconds)
+    store = EventStore(database_url, f"{settings.schema_prefix}{service}")
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    return store.schema
+
+
 ConsumerFactory = Callable[[EventStore, Topology, Settings], Sequence[ExactlyOnceConsumer]]
 
 

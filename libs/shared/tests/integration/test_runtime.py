@@ -205,7 +205,8 @@ async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> N
 
 async def _ready(client: httpx.AsyncClient) -> dict | None:  # type: ignore[type-arg]
     response = await client.get("/readyz")
-    return response.json() if response.status_code == 200 else None
+    report = response.json()
+    return report if response.status_code == 200 and report["relay"] == "running" else None
 
 
 @pytest.mark.parametrize(
@@ -233,3 +234,23 @@ def test_without_addresses_or_a_stack_the_error_says_what_to_do(tmp_path: Path) 
         StartupError, match=r"OCO_NATS_URL and OCO_DATABASE_URL not set.*oco stack up"
     ):
         resolve_addresses(Settings(nats_url=None, database_url=None, data_dir=tmp_path))
+
+
+def test_migrate_creates_a_services_tables_and_can_run_again(
+    servers: Servers, isolation: Isolation
+) -> None:
+    import psycopg
+    from oco_shared.runtime import migrate
+
+    settings = isolation.settings(servers)
+    assert migrate("intake", settings) == f"{isolation.schema_prefix}intake"
+    assert migrate("intake", settings) == f"{isolation.schema_prefix}intake"
+    with psycopg.connect(servers.database_url) as db:
+        tables = {
+            row[0]
+            for row in db.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (f"{isolation.schema_prefix}intake",),
+            )
+        }
+    assert {"stored_events", "notification_tracking", "relay_position"} <= tables

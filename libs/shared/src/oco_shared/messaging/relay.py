@@ -66,7 +66,6 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         connection = await asyncpg.connect(self.database_url)
         try:
-            await self._ensure_table(connection)
             if not await self._acquire_lock(connection, stop):
                 return
             self.position = await self._published_position(connection)
@@ -85,13 +84,6 @@ class OutboxRelay:
         finally:
             self.state = RelayState.STOPPED
             await connection.close()
-
-    async def _ensure_table(self, connection: asyncpg.Connection) -> None:
-        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-        await connection.execute(
-            f'CREATE TABLE IF NOT EXISTS "{self.schema}".relay_position ('
-            " stream text PRIMARY KEY, position bigint NOT NULL)"
-        )
 
     async def _acquire_lock(self, connection: asyncpg.Connection, stop: asyncio.Event) -> bool:
         key = advisory_key(f"oco-relay:{self.schema}:{self.topology.service_stream(self.service)}")
