@@ -96,6 +96,9 @@ def migrate(service: str, settings: Settings) -> str:
     return store.schema
 
 
+# A background loop of the service (e.g. a read-model projector): (store, stop) -> run.
+Worker = Callable[[EventStore, asyncio.Event], Awaitable[None]]
+
 ConsumerFactory = Callable[[EventStore, Topology, Settings], Sequence[ExactlyOnceConsumer]]
 
 
@@ -107,6 +110,7 @@ class ServiceRuntime:
     default_port: int = 8100
     streams: tuple[str, ...] = SERVICES
     span_processors: Sequence[Any] = ()
+    workers: Sequence[Worker] = ()
     topology: Topology = field(init=False)
     store: EventStore = field(init=False)
     broker: NatsBroker = field(init=False)
@@ -167,6 +171,8 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
         )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
+        for worker in self.workers:
+            self._tasks.append(asyncio.create_task(worker(self.store, self._stop)))
         self._relay_position = Gauge(
             "oco_relay_published_position", "last notification published", registry=self.registry
         )

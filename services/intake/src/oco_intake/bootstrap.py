@@ -1,13 +1,57 @@
-"""Wires the intake service: event store, relay and probes; consumers join as built."""
+"""Wires the intake service: portal consumers, the read model, the relay and the probes."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from oco_shared.eventstore import EventStore
+from oco_shared.messaging.consumer import ExactlyOnceConsumer
+from oco_shared.messaging.topology import Topology
 from oco_shared.runtime import ServiceRuntime
 from oco_shared.settings import Settings
 
+from oco_intake.adapters.readmodel import project
+from oco_intake.handlers import (
+    ReceiptTime,
+    broker_receipt,
+    handle_inscription_message,
+    handle_question_message,
+)
+
 SERVICE = "intake"
 DEFAULT_PORT = 8103
+INSCRIPTION_SUBJECT = "inscription"
+QUESTION_SUBJECT = "question"
 
 
-def bootstrap(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(SERVICE, settings or Settings(), default_port=DEFAULT_PORT)
+def bootstrap(
+    settings: Settings | None = None, receipt: ReceiptTime = broker_receipt
+) -> ServiceRuntime:
+    def consumers(
+        store: EventStore, topology: Topology, settings: Settings
+    ) -> list[ExactlyOnceConsumer]:
+        def consumer(name: str, kind: str, handler: object) -> ExactlyOnceConsumer:
+            return ExactlyOnceConsumer(
+                service=SERVICE,
+                name=name,
+                upstream_stream=topology.portal_stream,
+                subject=topology.portal_subject(kind),
+                store=store,
+                policy=partial(handler, store=store, receipt=receipt),  # type: ignore[call-arg]
+                topology=topology,
+                max_deliver=settings.max_deliver,
+                ack_wait_seconds=settings.ack_wait_seconds,
+            )
+
+        return [
+            consumer("inscriptions", INSCRIPTION_SUBJECT, handle_inscription_message),
+            consumer("questions", QUESTION_SUBJECT, handle_question_message),
+        ]
+
+    return ServiceRuntime(
+        SERVICE,
+        settings or Settings(),
+        consumers=consumers,
+        default_port=DEFAULT_PORT,
+        workers=[project],
+    )

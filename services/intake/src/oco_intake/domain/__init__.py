@@ -1,0 +1,1 @@
+"""The pure domain of intake: no I/O."""

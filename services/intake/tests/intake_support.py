@@ -1,0 +1,104 @@
+"""Submissions as a portal would send them, for the intake tests."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+from oco_shared.rounds import AMSTERDAM
+
+REQUIRED_2027 = (
+    "bestuursverklaring",
+    "signing_authority",
+    "vog_rp",
+    "kvk_extract",
+    "ubo_extract",
+    "motivation",
+)
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[arg-type,misc]
+
+
+def document(kind: str, issued_on: str = "2026-05-04", searchable: bool = True) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "filename": f"{kind}.pdf",
+        "issued_on": issued_on,
+        "sha256": hashlib.sha256(kind.encode()).hexdigest(),
+        "size_bytes": 120_000,
+        "media_type": "application/pdf",
+        "searchable": searchable,
+    }
+
+
+def submission(
+    provider_id: str = "12345678",
+    *,
+    regions: tuple[tuple[str, bool], ...] = (("amsterdam", False),),
+    uitvoerder: str = "zilveren-kruis",
+    documents: list[dict[str, Any]] | None = None,
+    consortium: bool = False,
+    sent_at: datetime | None = None,
+    round_id: str = "2027-2028",
+) -> dict[str, Any]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "type": "SubmitInscription",
+        "schema_version": 1,
+        "round_id": round_id,
+        "sent_at": (sent_at or at(2026, 7, 15, 10, 0)).isoformat(),
+        "actor": {"kind": "provider", "id": provider_id},
+        "uitvoerder_code": uitvoerder,
+        "provider": {"id": provider_id, "name": f"Aanbieder {provider_id}"},
+        "regions": [
+            {"region_code": code, "new_to_region": new, "wmo_municipalities": ["Amsterdam"]}
+            for code, new in regions
+        ],
+        "consortium_members": [{"id": "87654321", "name": "ZZP'er"}] if consortium else [],
+        "subcontractor_intent": False,
+        "documents": documents
+        if documents is not None
+        else [document(kind) for kind in REQUIRED_2027],
+    }
+
+
+def withdrawal(provider_id: str, uitvoerder: str = "zilveren-kruis") -> dict[str, Any]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "type": "WithdrawInscription",
+        "schema_version": 1,
+        "round_id": "2027-2028",
+        "sent_at": at(2026, 7, 20, 9, 0).isoformat(),
+        "actor": {"kind": "provider", "id": provider_id},
+        "uitvoerder_code": uitvoerder,
+        "provider_id": provider_id,
+    }
+
+
+def question(text: str = "Telt een Wmo-contract buiten de regio?") -> dict[str, Any]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "type": "SubmitQuestion",
+        "schema_version": 1,
+        "round_id": "2027-2028",
+        "sent_at": at(2026, 6, 10, 9, 0).isoformat(),
+        "actor": {"kind": "provider", "id": "12345678"},
+        "question_id": f"Q-{uuid.uuid4().hex[:6]}",
+        "text": text,
+    }
+
+
+def nota(question_id: str) -> dict[str, Any]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "type": "PublishNotaVanInlichtingen",
+        "schema_version": 1,
+        "round_id": "2027-2028",
+        "sent_at": at(2026, 6, 30, 9, 0).isoformat(),
+        "actor": {"kind": "zorgkantoor", "id": "zilveren-kruis"},
+        "answers": [{"question_id": question_id, "answer": "Nee."}],
+    }

@@ -1,0 +1,296 @@
+"""The intake handlers on their own: each reason code, amendments, withdrawals, questions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from intake_support import at, document, nota, question, submission, withdrawal
+from oco_intake.handlers import handle_inscription_message, handle_question_message
+from oco_shared.contract.base import Event
+from oco_shared.contract.events import (
+    InscriptionReceived,
+    InscriptionRejected,
+    InscriptionWithdrawn,
+)
+from oco_shared.contract.parts import RefusalCode
+from oco_shared.eventstore import NewEvent
+from oco_shared.messaging.consumer import DeadLetter, Delivery
+
+
+class MemoryStore:
+    """Only what the handlers read: an aggregate's events."""
+
+    def __init__(self) -> None:
+        self.events: dict[uuid.UUID, list[Event]] = defaultdict(list)
+
+    def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
+        return list(self.events[aggregate_id])
+
+    def record(self, new_events: list[NewEvent]) -> None:
+        for new in new_events:
+            assert new.version == len(self.events[new.aggregate_id]) + 1
+            self.events[new.aggregate_id].append(new.event)
+
+
+def deliver(payload: dict[str, Any] | bytes, received_at: datetime, position: int = 1) -> Delivery:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return Delivery("OCO_PORTAL", position, "oco.portal.inscription", body, {}, received_at, 1)
+
+
+def handle(
+    store: MemoryStore, payload: dict[str, Any] | bytes, received_at: datetime
+) -> list[Event]:
+    decided = list(handle_inscription_message(deliver(payload, received_at), store))  # type: ignore[arg-type]
+    store.record(decided)
+    return [new.event for new in decided]
+
+
+def refusal_codes(events: list[Event]) -> list[str]:
+    [rejection] = events
+    assert isinstance(rejection, InscriptionRejected)
+    return [refusal.code.value for refusal in rejection.refusals]
+
+
+def test_a_complete_inscription_in_time_is_received() -> None:
+    [received] = handle(MemoryStore(), submission(), at(2026, 7, 15, 10, 0))
+    assert isinstance(received, InscriptionReceived)
+    assert received.revision == 1 and received.rule_set_version.startswith("2027-2028")
+
+
+def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
+    store = MemoryStore()
+    [received] = handle(store, submission("11111111"), at(2026, 7, 31, 17, 0, 0))
+    assert isinstance(received, InscriptionReceived)
+    late = submission("22222222", sent_at=at(2026, 7, 31, 16, 59))
+    [rejected] = handle(store, late, at(2026, 7, 31, 17, 0, 1))
+    assert isinstance(rejected, InscriptionRejected)
+    assert rejected.claimed_at == at(2026, 7, 31, 16, 59)
+    assert [r.code for r in rejected.refusals] == [RefusalCode.INSCRIPTION_CLOSED]
+    assert rejected.refusals[0].deadline == at(2026, 7, 31, 17, 0, 1)
+    assert "000_d8e1bdfab127271e.txt" in rejected.refusals[0].rule
+
+
+@pytest.mark.parametrize(
+    ("payload", "received_at", "codes"),
+    [
+        (submission(), at(2026, 5, 31, 23, 0), ["inscription_not_open"]),
+        (submission(uitvoerder="achmea"), at(2026, 7, 1, 9), ["unknown_uitvoerder"]),
+        (
+            submission(regions=(("amsterdam", False), ("haaglanden", False))),
+            at(2026, 7, 1, 9),
+            ["region_not_served", "regions_of_several_uitvoerders"],
+        ),
+        (
+            submission(
+                documents=[
+                    document(k)
+                    for k in (
+                        "bestuursverklaring",
+                        "signing_authority",
+                        "vog_rp",
+                        "ubo_extract",
+                        "motivation",
+                    )
+                ]
+            ),
+            at(2026, 7, 1, 9),
+            ["document_missing"],
+        ),
+        (
+            submission(
+                documents=[
+                    document(k, "2025-12-31" if k == "vog_rp" else "2026-05-04")
+                    for k in (
+                        "bestuursverklaring",
+                        "signing_authority",
+                        "vog_rp",
+                        "kvk_extract",
+                        "ubo_extract",
+                        "motivation",
+                    )
+                ]
+            ),
+            at(2026, 7, 1, 9),
+            ["document_too_old"],
+        ),
+        (
+            submission(
+                documents=[
+                    document(k, searchable=k != "motivation")
+                    for k in (
+                        "bestuursverklaring",
+                        "signing_authority",
+                        "vog_rp",
+                        "kvk_extract",
+                        "ubo_extract",
+                        "motivation",
+                    )
+                ]
+            ),
+            at(2026, 7, 1, 9),
+            ["document_not_searchable"],
+        ),
+        (submission(consortium=True), at(2026, 7, 1, 9), ["joint_liability_missing"]),
+        (
+            submission(regions=(("amsterdam", True),)),
+            at(2026, 7, 1, 9),
+            ["implementation_plan_missing"],
+        ),
+        (submission(round_id="2031"), at(2026, 7, 1, 9), ["unknown_round"]),
+        (
+            submission(
+                uitvoerder="zilveren-kruis",
+                regions=(("haaglanden", True),),
+                consortium=True,
+                documents=[],
+            ),
+            at(2026, 8, 1, 9),
+            [
+                "inscription_closed",
+                "region_not_served",
+                "document_missing",
+                "document_missing",
+                "document_missing",
+                "document_missing",
+                "document_missing",
+                "joint_liability_missing",
+                "document_missing",
+                "implementation_plan_missing",
+            ],
+        ),
+    ],
+)
+def test_each_failure_is_listed_with_its_code(
+    payload: dict[str, Any], received_at: datetime, codes: list[str]
+) -> None:
+    assert refusal_codes(handle(MemoryStore(), payload, received_at)) == codes
+
+
+def test_a_document_exactly_six_months_old_is_still_valid() -> None:
+    documents = [
+        document(k, "2026-01-01" if k == "kvk_extract" else "2026-05-04")
+        for k in (
+            "bestuursverklaring",
+            "signing_authority",
+            "vog_rp",
+            "kvk_extract",
+            "ubo_extract",
+            "motivation",
+        )
+    ]
+    [received] = handle(MemoryStore(), submission(documents=documents), at(2026, 7, 1, 9))
+    assert isinstance(received, InscriptionReceived)
+    [rejected] = handle(MemoryStore(), submission(documents=documents), at(2026, 7, 2, 9))
+    assert isinstance(rejected, InscriptionRejected)
+
+
+def test_amendment_withdrawal_and_the_close() -> None:
+    store = MemoryStore()
+    first = handle(store, submission("33333333"), at(2026, 7, 1, 9))
+    amended = handle(
+        store,
+        submission("33333333", regions=(("amsterdam", False), ("utrecht", False))),
+        at(2026, 7, 2, 9),
+    )
+    assert isinstance(amended[0], InscriptionReceived) and amended[0].revision == 2
+    assert amended[0].inscription_id == first[0].inscription_id  # type: ignore[attr-defined]
+    [withdrawn] = handle(store, withdrawal("33333333"), at(2026, 7, 3, 9))
+    assert isinstance(withdrawn, InscriptionWithdrawn)
+    assert refusal_codes(handle(store, withdrawal("33333333"), at(2026, 7, 4, 9))) == [
+        "not_inscribed"
+    ]
+    again = handle(store, submission("33333333"), at(2026, 7, 5, 9))
+    assert isinstance(again[0], InscriptionReceived) and again[0].revision == 1
+    assert refusal_codes(handle(store, withdrawal("33333333"), at(2026, 8, 1, 9))) == [
+        "inscription_closed"
+    ]
+    assert refusal_codes(handle(store, submission("33333333"), at(2026, 8, 1, 9))) == [
+        "inscription_closed"
+    ]
+
+
+def test_the_same_message_twice_is_one_event() -> None:
+    store = MemoryStore()
+    payload = submission("44444444")
+    assert len(handle(store, payload, at(2026, 7, 1, 9))) == 1
+    assert handle(store, payload, at(2026, 7, 9, 9)) == []
+
+
+def test_an_attributable_malformed_message_is_rejected_and_an_anonymous_one_dead_lettered() -> None:
+    store = MemoryStore()
+    broken = {**submission("55555555"), "regions": "amsterdam"}
+    [rejected] = handle(store, broken, at(2026, 7, 1, 9))
+    assert isinstance(rejected, InscriptionRejected)
+    assert rejected.refusals[0].code is RefusalCode.MALFORMED
+    assert "regions" in rejected.refusals[0].text and rejected.provider_id == "55555555"
+    assert handle(store, broken, at(2026, 7, 1, 9)) == []
+    with pytest.raises(DeadLetter) as dead:
+        handle(store, b'{"hello": "world"}', at(2026, 7, 1, 9))
+    assert dead.value.code == "malformed"
+
+
+def test_questions_until_the_deadline_and_the_nota() -> None:
+    store = MemoryStore()
+
+    def ask(payload: dict[str, Any], received_at: datetime) -> list[Event]:
+        decided = list(handle_question_message(deliver(payload, received_at), store))  # type: ignore[arg-type]
+        store.record(decided)
+        return [new.event for new in decided]
+
+    on_time = question()
+    [received] = ask(on_time, at(2026, 6, 12, 12, 0, 0))
+    assert received.type == "QuestionReceived"
+    [late] = ask(question(), at(2026, 6, 12, 12, 0, 1))
+    assert late.type == "QuestionRejected"
+    assert late.refusals[0].code is RefusalCode.QUESTIONS_CLOSED  # type: ignore[attr-defined]
+    assert "2026-06-12T12:00:00+02:00" in late.refusals[0].text  # type: ignore[attr-defined]
+    [published] = ask(nota(on_time["question_id"]), at(2026, 6, 30, 9, 0))
+    assert published.type == "NotaVanInlichtingenPublished"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def malformed_payloads(draw: st.DrawFn) -> bytes:
+    """Broken bytes, other JSON, or a valid submission with one field replaced or removed."""
+    kind = draw(st.sampled_from(["bytes", "json", "mutated", "dropped"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "json":
+        return json.dumps(draw(json_values)).encode()
+    valid = submission()
+    field = draw(st.sampled_from(sorted(valid)))
+    if kind == "dropped":
+        del valid[field]
+    else:
+        valid[field] = draw(json_values)
+    return json.dumps(valid).encode()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(payload=malformed_payloads())
+def test_malformed_payloads_end_as_a_rejection_or_a_dead_letter(payload: bytes) -> None:
+    store = MemoryStore()
+    try:
+        events = handle(store, payload, datetime(2026, 7, 1, 9, tzinfo=UTC))
+    except DeadLetter as dead:
+        assert dead.code == "malformed" and dead.detail
+        return
+    # A mutation may leave a valid message (e.g. another string name): then it is judged.
+    assert len(events) == 1
+    if isinstance(events[0], InscriptionRejected):
+        assert events[0].refusals and all(r.text for r in events[0].refusals)
