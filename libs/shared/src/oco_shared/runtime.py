@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,7 @@ def migrate(service: str, settings: Settings) -> str:
 
 
 # A background loop of the service (e.g. a read-model projector): (store, stop) -> run.
-Worker = Callable[[EventStore, asyncio.Event], Awaitable[None]]
+Worker = Callable[[EventStore, asyncio.Event], Coroutine[Any, Any, None]]
 
 ConsumerFactory = Callable[[EventStore, Topology, Settings], Sequence[ExactlyOnceConsumer]]
 

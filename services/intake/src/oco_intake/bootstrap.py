@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable, Sequence
 
-from oco_shared.eventstore import EventStore
-from oco_shared.messaging.consumer import ExactlyOnceConsumer
+from oco_shared.eventstore import EventStore, NewEvent
+from oco_shared.messaging.consumer import Delivery, ExactlyOnceConsumer
 from oco_shared.messaging.topology import Topology
 from oco_shared.runtime import ServiceRuntime
 from oco_shared.settings import Settings
@@ -17,6 +17,8 @@ from oco_intake.handlers import (
     handle_inscription_message,
     handle_question_message,
 )
+
+Handler = Callable[[Delivery, EventStore, ReceiptTime], Sequence[NewEvent]]
 
 SERVICE = "intake"
 DEFAULT_PORT = 8103
@@ -30,14 +32,14 @@ def bootstrap(
     def consumers(
         store: EventStore, topology: Topology, settings: Settings
     ) -> list[ExactlyOnceConsumer]:
-        def consumer(name: str, kind: str, handler: object) -> ExactlyOnceConsumer:
+        def consumer(name: str, kind: str, handler: Handler) -> ExactlyOnceConsumer:
             return ExactlyOnceConsumer(
                 service=SERVICE,
                 name=name,
                 upstream_stream=topology.portal_stream,
                 subject=topology.portal_subject(kind),
                 store=store,
-                policy=partial(handler, store=store, receipt=receipt),  # type: ignore[call-arg]
+                policy=lambda delivery: handler(delivery, store, receipt),
                 topology=topology,
                 max_deliver=settings.max_deliver,
                 ack_wait_seconds=settings.ack_wait_seconds,
