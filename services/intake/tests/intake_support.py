@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
+from hypothesis import strategies as st
 from oco_shared.rounds import AMSTERDAM
 
 REQUIRED_2027 = (
@@ -102,3 +104,29 @@ def nota(question_id: str) -> dict[str, Any]:
         "actor": {"kind": "zorgkantoor", "id": "zilveren-kruis"},
         "answers": [{"question_id": question_id, "answer": "Nee."}],
     }
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def malformed_payloads(draw: st.DrawFn) -> bytes:
+    """Broken bytes, other JSON, or a valid submission with one field replaced or removed."""
+    kind = draw(st.sampled_from(["bytes", "json", "mutated", "dropped"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "json":
+        return json.dumps(draw(json_values)).encode()
+    valid = submission()
+    field = draw(st.sampled_from(sorted(valid)))
+    if kind == "dropped":
+        del valid[field]
+    else:
+        valid[field] = draw(json_values)
+    return json.dumps(valid).encode()

@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from intake_support import at, document, nota, question, submission, withdrawal
+from intake_support import (
+    at,
+    document,
+    malformed_payloads,
+    nota,
+    question,
+    submission,
+    withdrawal,
+)
 from oco_intake.handlers import handle_inscription_message, handle_question_message
 from oco_shared.contract.base import Event
 from oco_shared.contract.events import (
@@ -253,32 +260,6 @@ def test_questions_until_the_deadline_and_the_nota() -> None:
     assert "2026-06-12T12:00:00+02:00" in late.refusals[0].text  # type: ignore[attr-defined]
     [published] = ask(nota(on_time["question_id"]), at(2026, 6, 30, 9, 0))
     assert published.type == "NotaVanInlichtingenPublished"
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-@st.composite
-def malformed_payloads(draw: st.DrawFn) -> bytes:
-    """Broken bytes, other JSON, or a valid submission with one field replaced or removed."""
-    kind = draw(st.sampled_from(["bytes", "json", "mutated", "dropped"]))
-    if kind == "bytes":
-        return draw(st.binary(max_size=200))
-    if kind == "json":
-        return json.dumps(draw(json_values)).encode()
-    valid = submission()
-    field = draw(st.sampled_from(sorted(valid)))
-    if kind == "dropped":
-        del valid[field]
-    else:
-        valid[field] = draw(json_values)
-    return json.dumps(valid).encode()
 
 
 @settings(max_examples=1000, deadline=None)

@@ -1,4 +1,4 @@
-"""Real servers for the integration suite: the ones the environment names, else embedded.
+"""Real servers for every integration suite: the ones the environment names, else embedded.
 
 Each test gets its own subject prefix and database schemas, so runs never see each
 other's events, and its streams and schemas are dropped afterwards.

@@ -1,0 +1,318 @@
+"""Intake against a real nats-server and PostgreSQL, fed as a portal would feed it.
+
+Portals publish JSON on `<prefix>.portal.inscription` and `<prefix>.portal.question`;
+the outcomes are read from the intake stream. The broker stamps receipt times now, not
+in July 2026, so the receipt-time port maps each message id to the instant the scenario
+needs; everything else (broker, stream, consumer, store, relay) is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import nats
+import pytest
+from hypothesis import HealthCheck, given, settings
+from intake_support import at, document, malformed_payloads, nota, question, submission, withdrawal
+from oco_intake.adapters.readmodel import list_inscriptions
+from oco_intake.bootstrap import bootstrap
+from oco_shared.messaging.consumer import Delivery
+from oco_shared.runtime import ServiceRuntime
+from plumbing_support import Isolation, Servers
+
+pytestmark = pytest.mark.integration
+
+
+class ScriptedReceipt:
+    """Receipt times by message id; the broker's own time for anything not scripted."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, datetime] = {}
+
+    def __call__(self, delivery: Delivery) -> datetime:
+        return self.times.get(delivery.headers.get("Nats-Msg-Id", ""), delivery.received_at)
+
+
+class Portal:
+    def __init__(self, js: Any, isolation: Isolation, receipt: ScriptedReceipt) -> None:
+        self.js, self.topology, self.receipt = js, isolation.topology, receipt
+
+    async def publish(
+        self, kind: str, payload: dict[str, Any] | bytes, received_at: datetime | None = None
+    ) -> str:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        message_id = (
+            payload["message_id"]
+            if isinstance(payload, dict) and "message_id" in payload
+            else str(uuid.uuid4())
+        )
+        if received_at is not None:
+            self.receipt.times[message_id] = received_at
+        await self.js.publish(
+            self.topology.portal_subject(kind),
+            body,
+            stream=self.topology.portal_stream,
+            headers={"Nats-Msg-Id": message_id},
+        )
+        return message_id
+
+    async def outcomes(self, expected: int, timeout: float = 60) -> list[dict[str, Any]]:
+        """The first `expected` events on the intake stream, waiting for them."""
+        stream = self.topology.service_stream("intake")
+        deadline = time.monotonic() + timeout
+        while (await self.js.stream_info(stream)).state.messages < expected:
+            assert time.monotonic() < deadline, "intake did not produce the expected events"
+            await asyncio.sleep(0.05)
+        subscription = await self.js.pull_subscribe(
+            self.topology.service_subjects("intake"), stream=stream
+        )
+        found: list[dict[str, Any]] = []
+        while len(found) < expected:
+            for message in await subscription.fetch(min(500, expected - len(found)), timeout=5):
+                found.append(json.loads(message.data))
+        await subscription.unsubscribe()
+        return found
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        stream = self.topology.deadletter_stream
+        count = (await self.js.stream_info(stream)).state.messages
+        if not count:
+            return []
+        subscription = await self.js.pull_subscribe(
+            self.topology.deadletter_subject("intake"), stream=stream
+        )
+        found = [json.loads(m.data) for m in await subscription.fetch(count, timeout=5)]
+        await subscription.unsubscribe()
+        return found
+
+
+@pytest.fixture
+async def portal(servers: Servers, isolation: Isolation) -> AsyncIterator[Portal]:
+    receipt = ScriptedReceipt()
+    service: ServiceRuntime = bootstrap(isolation.settings(servers), receipt=receipt)
+    await service.start()
+    connection = await nats.connect(servers.nats_url)
+    yield Portal(connection.jetstream(), isolation, receipt)
+    await connection.close()
+    await service.stop()
+
+
+def by_cause(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {event["causation_id"]: event for event in events}
+
+
+def codes(event: dict[str, Any]) -> list[str]:
+    return [refusal["code"] for refusal in event["refusals"]]
+
+
+async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
+    portal: Portal, servers: Servers, isolation: Isolation
+) -> None:
+    six = (
+        "bestuursverklaring",
+        "signing_authority",
+        "vog_rp",
+        "kvk_extract",
+        "ubo_extract",
+        "motivation",
+    )
+    cases: list[tuple[dict[str, Any], datetime, str, list[str]]] = [
+        (submission("10000001"), at(2026, 7, 15, 10, 0), "InscriptionReceived", []),
+        (submission("10000002"), at(2026, 7, 31, 17, 0, 0), "InscriptionReceived", []),
+        (
+            submission("10000003", sent_at=at(2026, 7, 31, 16, 58)),
+            at(2026, 7, 31, 17, 0, 1),
+            "InscriptionRejected",
+            ["inscription_closed"],
+        ),
+        (
+            submission("10000004"),
+            at(2026, 5, 31, 12, 0),
+            "InscriptionRejected",
+            ["inscription_not_open"],
+        ),
+        (
+            submission("10000005", uitvoerder="achmea"),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["unknown_uitvoerder"],
+        ),
+        (
+            submission("10000006", regions=(("amsterdam", False), ("zeeland", False))),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["region_not_served", "regions_of_several_uitvoerders"],
+        ),
+        (
+            submission("10000007", documents=[document(k) for k in six if k != "ubo_extract"]),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["document_missing"],
+        ),
+        (
+            submission(
+                "10000008",
+                documents=[
+                    document(k, "2025-11-30" if k == "vog_rp" else "2026-05-04") for k in six
+                ],
+            ),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["document_too_old"],
+        ),
+        (
+            submission(
+                "10000009",
+                documents=[document(k, searchable=k != "bestuursverklaring") for k in six],
+            ),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["document_not_searchable"],
+        ),
+        (
+            submission("10000010", consortium=True),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["joint_liability_missing"],
+        ),
+        (
+            submission("10000011", regions=(("amsterdam", True),)),
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["implementation_plan_missing"],
+        ),
+        (
+            {**submission("10000012"), "documents": "see attachment"},
+            at(2026, 7, 1, 9),
+            "InscriptionRejected",
+            ["malformed"],
+        ),
+    ]
+    for payload, received_at, _, _ in cases:
+        await portal.publish("inscription", payload, received_at)
+    await portal.publish(
+        "inscription", cases[0][0], at(2026, 7, 15, 10, 0)
+    )  # the same message again
+    await portal.publish("inscription", b"\xff not a message at all")
+
+    outcomes = by_cause(await portal.outcomes(len(cases)))
+    for payload, received_at, event_type, expected_codes in cases:
+        event = outcomes[payload["message_id"]]
+        assert event["type"] == event_type, (payload["provider"]["id"], event)
+        assert datetime.fromisoformat(event["occurred_at"]) == received_at
+        if expected_codes:
+            assert codes(event) == expected_codes
+            assert all(refusal["rule"] and refusal["text"] for refusal in event["refusals"])
+    late = outcomes[cases[2][0]["message_id"]]
+    assert datetime.fromisoformat(late["claimed_at"]) == at(2026, 7, 31, 16, 58)
+    assert late["refusals"][0]["deadline"] == "2026-07-31T17:00:01+02:00"
+
+    [dead] = [d for d in await _eventually(portal.dead_letters) if d["reason"] == "malformed"]
+    assert dead["payload_base64"] and dead["upstream_stream"] == isolation.topology.portal_stream
+    await asyncio.sleep(0.5)
+    assert len(await portal.outcomes(len(cases))) == len(
+        cases
+    )  # the repeated message added nothing
+
+    rows = await _eventually(lambda: _rows(servers, isolation, len(cases)))
+    assert [row["status"] for row in rows].count("received") == 2
+    zeeland = await list_inscriptions(
+        servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "amsterdam"
+    )
+    assert {row["provider_id"] for row in zeeland} == {"10000001", "10000002"}
+
+
+async def _rows(
+    servers: Servers, isolation: Isolation, expected: int
+) -> list[dict[str, Any]] | None:
+    try:
+        rows = await list_inscriptions(
+            servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", None
+        )
+    except Exception:
+        return None
+    return rows if len(rows) >= expected else None
+
+
+async def _eventually(check: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_amendment_withdrawal_and_questions_through_the_broker(portal: Portal) -> None:
+    first, amended = (
+        submission("20000001"),
+        submission("20000001", regions=(("amsterdam", False), ("utrecht", False))),
+    )
+    ask, late_question = question(), question("Te laat?")
+    steps = [
+        ("inscription", first, at(2026, 7, 1, 9)),
+        ("inscription", amended, at(2026, 7, 2, 9)),
+        ("inscription", withdrawal("20000001"), at(2026, 7, 3, 9)),
+        ("inscription", withdrawal("20000001"), at(2026, 8, 3, 9)),
+        ("question", ask, at(2026, 6, 12, 11, 59)),
+        ("question", late_question, at(2026, 6, 12, 12, 0, 1)),
+        ("question", nota(ask["question_id"]), at(2026, 6, 30, 10)),
+    ]
+    for kind, payload, received_at in steps:
+        await portal.publish(kind, payload, received_at)
+    events = by_cause(await portal.outcomes(len(steps)))
+    kinds = [events[payload["message_id"]]["type"] for _, payload, _ in steps]
+    assert kinds == [
+        "InscriptionReceived",
+        "InscriptionReceived",
+        "InscriptionWithdrawn",
+        "InscriptionRejected",
+        "QuestionReceived",
+        "QuestionRejected",
+        "NotaVanInlichtingenPublished",
+    ]
+    assert events[amended["message_id"]]["revision"] == 2
+    assert codes(events[steps[3][1]["message_id"]]) == ["inscription_closed", "not_inscribed"]
+    assert (
+        events[late_question["message_id"]]["refusals"][0]["deadline"]
+        == "2026-06-12T12:00:01+02:00"
+    )
+
+
+async def test_a_thousand_malformed_payloads_never_stop_the_service(portal: Portal) -> None:
+    payloads: list[bytes] = []
+
+    @settings(
+        max_examples=1000, database=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
+    @given(payload=malformed_payloads())
+    def collect(payload: bytes) -> None:
+        payloads.append(payload)
+
+    collect()
+    assert len(payloads) == 1000
+    for payload in payloads:
+        await portal.publish("inscription", payload, at(2026, 7, 1, 9))
+    valid = submission("30000001")
+    await portal.publish("inscription", valid, at(2026, 7, 1, 9))
+
+    async def all_handled() -> int | None:
+        events = (
+            await portal.js.stream_info(portal.topology.service_stream("intake"))
+        ).state.messages
+        dead = (await portal.js.stream_info(portal.topology.deadletter_stream)).state.messages
+        return events + dead if events + dead >= 1001 else None
+
+    assert await _eventually(all_handled, timeout=240) == 1001
+    dead = await portal.dead_letters()
+    assert dead and all(d["reason"] == "malformed" and d["error"] for d in dead)
+    events = await portal.outcomes(1001 - len(dead))
+    assert (
+        events[-1]["causation_id"] == valid["message_id"]
+        and events[-1]["type"] == "InscriptionReceived"
+    )
