@@ -22,6 +22,7 @@ run: sync
 
 schemas: sync
 	$(UV) run oco contract schemas
+	$(UV) run python -m oco_intake.asyncapi
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -45,6 +45,12 @@ def test_the_required_events_and_messages_are_registered() -> None:
     assert len(EVENTS) + len(MESSAGES) == len(REGISTRY.models)
 
 
+def test_the_dead_letter_example_is_a_valid_record() -> None:
+    from oco_shared.messaging.consumer import DeadLetterRecord
+
+    assert DeadLetterRecord.model_validate(EXAMPLES["DeadLetterRecord"]).reason == "malformed"
+
+
 @pytest.mark.parametrize("type_name", ALL_TYPES)
 def test_the_example_round_trips_through_json(type_name: str) -> None:
     parsed = REGISTRY.parse(EXAMPLES[type_name])

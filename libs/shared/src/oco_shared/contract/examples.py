@@ -267,4 +267,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         region_code="amsterdam",
         budget_ceiling="125000.00",
     ),
+    "DeadLetterRecord": {
+        "service": "intake",
+        "consumer": "intake-inscriptions",
+        "reason": "malformed",
+        "error": "not JSON: Expecting value: line 1 column 1 (char 0)",
+        "upstream_stream": "OCO_PORTAL",
+        "upstream_position": 4711,
+        "subject": "oco.portal.inscription",
+        "attempts": 1,
+        "received_at": "2026-07-15T08:30:00+00:00",
+        "headers": {"Nats-Msg-Id": str(_MESSAGE)},
+        "payload_base64": "/yBub3QgYSBtZXNzYWdl",
+    },
 }

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as ServerAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from oco_shared.eventstore import AlreadyProcessed, ConcurrencyConflict, EventStore, NewEvent
 from oco_shared.messaging.topology import Topology
@@ -55,6 +55,25 @@ class DeadLetter(Exception):
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+
+
+class DeadLetterRecord(BaseModel):
+    """What lands on `<prefix>.deadletter.<service>`: enough to replay or repair by hand."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: str
+    consumer: str
+    reason: str = Field(description="stable code, e.g. malformed, max_deliver_exceeded")
+    error: str
+    upstream_stream: str
+    upstream_position: int
+    subject: str
+    attempts: int
+    received_at: AwareDatetime = Field(description="the broker's receipt time")
+    headers: dict[str, str]
+    payload: str | None = Field(default=None, description="the original body, if UTF-8")
+    payload_base64: str | None = Field(default=None, description="else base64")
 
 
 Policy = Callable[[Delivery], Sequence[NewEvent]]
@@ -172,23 +191,23 @@ class ExactlyOnceConsumer:
         return self.backoff_seconds[min(attempt, len(self.backoff_seconds)) - 1]
 
     async def _dead_letter(self, delivery: Delivery, code: str, detail: str) -> None:
-        record: dict[str, Any] = {
-            "service": self.service,
-            "consumer": self.durable,
-            "reason": code,
-            "error": detail,
-            "upstream_stream": delivery.stream,
-            "upstream_position": delivery.position,
-            "subject": delivery.subject,
-            "attempts": delivery.attempt,
-            "received_at": delivery.received_at.isoformat(),
-            "headers": dict(delivery.headers),
+        record = DeadLetterRecord(
+            service=self.service,
+            consumer=self.durable,
+            reason=code,
+            error=detail,
+            upstream_stream=delivery.stream,
+            upstream_position=delivery.position,
+            subject=delivery.subject,
+            attempts=delivery.attempt,
+            received_at=delivery.received_at,
+            headers=dict(delivery.headers),
             **_printable(delivery.body),
-        }
+        )
         assert self.js is not None, "the runtime sets the JetStream context before start"
         await self.js.publish(
             self.topology.deadletter_subject(self.service),
-            json.dumps(record, ensure_ascii=False).encode(),
+            record.model_dump_json(exclude_none=True).encode(),
             stream=self.topology.deadletter_stream,
             headers={"Nats-Msg-Id": f"{self.durable}:{delivery.stream}:{delivery.position}"},
         )

@@ -1,0 +1,95 @@
+"""AsyncAPI 3.0 documents of a service's messages, generated from the contract models.
+
+A service declares which subjects it receives and sends, with which models; the document
+holds every message's JSON Schema and example. The committed document is what portals
+build against, and each service's tests fail when it and the code disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from oco_shared.contract.examples import EXAMPLES
+from oco_shared.messaging.topology import Topology
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    address: str
+    action: Literal["receive", "send"]
+    description: str
+    messages: Sequence[type[BaseModel]]
+
+
+def _message_name(model: type[BaseModel]) -> str:
+    return getattr(model, "TYPE", model.__name__)
+
+
+def asyncapi_document(
+    service: str, description: str, channels: Sequence[Channel], topology: Topology = Topology()
+) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for channel in channels:
+        for model in channel.messages:
+            name = _message_name(model)
+            schema = model.model_json_schema(
+                mode="serialization", ref_template="#/components/schemas/{model}"
+            )
+            schemas.update(schema.pop("$defs", {}))
+            schemas[name] = schema
+            message: dict[str, Any] = {
+                "name": name,
+                "title": name,
+                "contentType": "application/json",
+                "payload": {"$ref": f"#/components/schemas/{name}"},
+            }
+            if name in EXAMPLES:
+                message["examples"] = [{"name": f"{name} example", "payload": EXAMPLES[name]}]
+            messages[name] = message
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": f"OCO {service} service", "version": "1.0.0", "description": description},
+        "defaultContentType": "application/json",
+        "servers": {
+            "nats": {"host": "nats:4222", "protocol": "nats", "description": "NATS JetStream"}
+        },
+        "channels": {
+            channel.name: {
+                "address": channel.address,
+                "description": channel.description,
+                "messages": {
+                    _message_name(m): {"$ref": f"#/components/messages/{_message_name(m)}"}
+                    for m in channel.messages
+                },
+            }
+            for channel in channels
+        },
+        "operations": {
+            f"{channel.action}_{channel.name}": {
+                "action": channel.action,
+                "channel": {"$ref": f"#/channels/{channel.name}"},
+                "messages": [
+                    {"$ref": f"#/channels/{channel.name}/messages/{_message_name(m)}"}
+                    for m in channel.messages
+                ],
+            }
+            for channel in channels
+        },
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def drifted(document: dict[str, Any], path: Path) -> bool:
+    return not path.exists() or path.read_text(encoding="utf-8") != render(document)

@@ -1,0 +1,76 @@
+"""Intake's message contract: what it receives from portals and what it publishes.
+
+`python -m oco_intake.asyncapi` (or `make schemas`) writes services/intake/asyncapi.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from oco_shared.contract import events, messages
+from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
+from oco_shared.messaging.consumer import DeadLetterRecord
+from oco_shared.messaging.topology import Topology
+
+from oco_intake.bootstrap import INSCRIPTION_SUBJECT, QUESTION_SUBJECT, SERVICE
+
+DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "asyncapi.json"
+
+PUBLISHED = (
+    events.InscriptionReceived,
+    events.InscriptionRejected,
+    events.InscriptionWithdrawn,
+    events.QuestionReceived,
+    events.QuestionRejected,
+    events.NotaVanInlichtingenPublished,
+)
+
+
+def document(topology: Topology = Topology()) -> dict[str, Any]:
+    channels = [
+        Channel(
+            "portalInscription",
+            topology.portal_subject(INSCRIPTION_SUBJECT),
+            "receive",
+            "Inscriptions, amendments and withdrawals from the zorgkantoren's portals. "
+            "Set the header Nats-Msg-Id to message_id. The broker's receipt time decides.",
+            (messages.SubmitInscription, messages.WithdrawInscription),
+        ),
+        Channel(
+            "portalQuestion",
+            topology.portal_subject(QUESTION_SUBJECT),
+            "receive",
+            "Questions until the round's question deadline; the Nota van Inlichtingen.",
+            (messages.SubmitQuestion, messages.PublishNotaVanInlichtingen),
+        ),
+        *(
+            Channel(
+                f"intake{event.TYPE}",
+                topology.event_subject(SERVICE, event.TYPE),
+                "send",
+                f"{event.TYPE} events of the intake log, Nats-Msg-Id = event_id.",
+                (event,),
+            )
+            for event in PUBLISHED
+        ),
+        Channel(
+            "intakeDeadLetter",
+            topology.deadletter_subject(SERVICE),
+            "send",
+            "Messages intake could never handle, with the reason and the original payload.",
+            (DeadLetterRecord,),
+        ),
+    ]
+    return asyncapi_document(
+        SERVICE,
+        "Receives inscriptions and questions from portals; records InscriptionReceived or "
+        "InscriptionRejected (with stable reason codes and the rule behind each) for every one.",
+        channels,
+        topology,
+    )
+
+
+if __name__ == "__main__":
+    DOCUMENT_PATH.write_text(render(document()), encoding="utf-8")
+    print(DOCUMENT_PATH)
