@@ -11,7 +11,7 @@ from typing import Any
 from oco_shared.contract import events, messages
 from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
 from oco_shared.messaging.consumer import DeadLetterRecord
-from oco_shared.messaging.topology import Topology
+from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_intake.bootstrap import INSCRIPTION_SUBJECT, QUESTION_SUBJECT, SERVICE
 
@@ -27,7 +27,7 @@ PUBLISHED = (
 )
 
 
-def document(topology: Topology = Topology()) -> dict[str, Any]:
+def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
     channels = [
         Channel(
             "portalInscription",
@@ -67,7 +67,6 @@ def document(topology: Topology = Topology()) -> dict[str, Any]:
         "Receives inscriptions and questions from portals; records InscriptionReceived or "
         "InscriptionRejected (with stable reason codes and the rule behind each) for every one.",
         channels,
-        topology,
     )
 
 

@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from oco_shared.contract.examples import EXAMPLES
-from oco_shared.messaging.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def _message_name(model: type[BaseModel]) -> str:
 
 
 def asyncapi_document(
-    service: str, description: str, channels: Sequence[Channel], topology: Topology = Topology()
+    service: str, description: str, channels: Sequence[Channel]
 ) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}

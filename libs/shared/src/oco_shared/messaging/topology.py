@@ -85,6 +85,9 @@ class Topology:
         return configs
 
 
+PRODUCTION = Topology()
+
+
 async def provision_streams(js: JetStreamContext, configs: list[StreamConfig]) -> None:
     """Create or update each stream; running it again changes nothing."""
     for config in configs:
