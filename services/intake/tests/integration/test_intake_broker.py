@@ -222,10 +222,30 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
 
     rows = await _eventually(lambda: _rows(servers, isolation, len(cases)))
     assert [row["status"] for row in rows].count("received") == 2
+    listing = await asyncio.to_thread(_cli_listing, servers, isolation)
+    assert "received  10000001 Aanbieder 10000001  zilveren-kruis r1 [amsterdam]" in listing
+    assert "inscription_closed: Inscription received 2026-07-31T17:00:01+02:00" in listing
+    assert "document_too_old: vog_rp.pdf (vog_rp) was issued on 2025-11-30" in listing
     zeeland = await list_inscriptions(
         servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "amsterdam"
     )
     assert {row["provider_id"] for row in zeeland} == {"10000001", "10000002"}
+
+
+def _cli_listing(servers: Servers, isolation: Isolation) -> str:
+    """`oco intake list` as an operator runs it, with this test's schema."""
+    import contextlib
+    import io
+    import os
+    from unittest import mock
+
+    from oco_shared.cli import main
+
+    output = io.StringIO()
+    environment = isolation.env(servers)
+    with mock.patch.dict(os.environ, environment), contextlib.redirect_stdout(output):
+        assert main(["intake", "list", "--round", "2027-2028"]) == 0
+    return output.getvalue()
 
 
 async def _rows(
