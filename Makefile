@@ -26,3 +26,6 @@ schemas: sync
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: sync
+	$(UV) run python tests/bench/bench_pipeline.py
