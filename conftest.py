@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import nats
 import psycopg
@@ -20,14 +20,19 @@ from psycopg import sql
 
 
 @pytest.fixture(scope="session")
-def servers() -> Servers:
+def servers() -> Iterator[Servers]:
     nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
     if nats_url and database_url:
-        return Servers(nats_url, database_url)
-    from oco_shared.stack import stack_up
+        yield Servers(nats_url, database_url)
+        return
+    from oco_shared.stack import stack_down, stack_status, stack_up
 
-    addresses = stack_up(Settings().data_dir)
-    return Servers(addresses.nats_url, addresses.database_url)
+    data_dir = Settings().data_dir
+    already_running = stack_status(data_dir) is not None
+    addresses = stack_up(data_dir)
+    yield Servers(addresses.nats_url, addresses.database_url)
+    if not already_running:  # leave no server behind that this run started
+        stack_down(data_dir)
 
 
 @pytest.fixture
