@@ -202,10 +202,6 @@ def _trigger_time(round_: Round, trigger: Trigger, counted_from: datetime | None
     return round_.milestones[milestone_code].starts_at()
 
 
-def trigger_of(round_: Round, code: DeadlineCode) -> Trigger | None:
-    return round_.deadlines[code].counts_from
-
-
 def deadlines_of(round_: Round, triggers: Mapping[Trigger, datetime]) -> list[Deadline]:
     """Every deadline of the round that can be computed from the recorded triggers."""
     computed = []

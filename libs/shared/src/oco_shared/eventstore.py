@@ -203,21 +203,10 @@ class EventStore:
 
 
 class AsyncEventStore:
-    """The event store for async code: each call runs in a worker thread."""
+    """What the relay reads, for async code: each call runs in a worker thread."""
 
     def __init__(self, store: EventStore) -> None:
         self.sync = store
 
-    async def append(
-        self, events: Sequence[NewEvent], tracking: Tracking | None = None
-    ) -> list[int]:
-        return await asyncio.to_thread(self.sync.append, events, tracking)
-
-    async def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
-        return await asyncio.to_thread(self.sync.aggregate_events, aggregate_id)
-
     async def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         return await asyncio.to_thread(self.sync.outbox, after, limit)
-
-    async def is_processed(self, upstream: str, position: int) -> bool:
-        return await asyncio.to_thread(self.sync.is_processed, upstream, position)

@@ -53,7 +53,6 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
     TYPE: ClassVar[str]
-    VERSION: ClassVar[int] = 1
 
 
 class Event(Contract):

@@ -383,6 +383,3 @@ class Round(_Data):
 
     def uitvoerder(self, code: str) -> Uitvoerder | None:
         return next((u for u in self.uitvoerders if u.code == code), None)
-
-    def requirement_codes(self) -> frozenset[str]:
-        return frozenset(r.code for r in self.requirements)
