@@ -19,7 +19,16 @@ from typing import Any
 import nats
 import pytest
 from hypothesis import HealthCheck, given, settings
-from intake_support import at, document, malformed_payloads, nota, question, submission, withdrawal
+from intake_support import (
+    REQUIRED_2027,
+    at,
+    document,
+    malformed_payloads,
+    nota,
+    question,
+    submission,
+    withdrawal,
+)
 from oco_intake.adapters.readmodel import list_inscriptions
 from oco_intake.bootstrap import bootstrap
 from oco_shared.messaging.consumer import Delivery
@@ -114,14 +123,6 @@ def codes(event: dict[str, Any]) -> list[str]:
 async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
     portal: Portal, servers: Servers, isolation: Isolation
 ) -> None:
-    six = (
-        "bestuursverklaring",
-        "signing_authority",
-        "vog_rp",
-        "kvk_extract",
-        "ubo_extract",
-        "motivation",
-    )
     cases: list[tuple[dict[str, Any], datetime, str, list[str]]] = [
         (submission("10000001"), at(2026, 7, 15, 10, 0), "InscriptionReceived", []),
         (submission("10000002"), at(2026, 7, 31, 17, 0, 0), "InscriptionReceived", []),
@@ -150,7 +151,9 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
             ["region_not_served", "regions_of_several_uitvoerders"],
         ),
         (
-            submission("10000007", documents=[document(k) for k in six if k != "ubo_extract"]),
+            submission(
+                "10000007", documents=[document(k) for k in REQUIRED_2027 if k != "ubo_extract"]
+            ),
             at(2026, 7, 1, 9),
             "InscriptionRejected",
             ["document_missing"],
@@ -159,7 +162,8 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
             submission(
                 "10000008",
                 documents=[
-                    document(k, "2025-11-30" if k == "vog_rp" else "2026-05-04") for k in six
+                    document(k, "2025-11-30" if k == "vog_rp" else "2026-05-04")
+                    for k in REQUIRED_2027
                 ],
             ),
             at(2026, 7, 1, 9),
@@ -169,7 +173,9 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
         (
             submission(
                 "10000009",
-                documents=[document(k, searchable=k != "bestuursverklaring") for k in six],
+                documents=[
+                    document(k, searchable=k != "bestuursverklaring") for k in REQUIRED_2027
+                ],
             ),
             at(2026, 7, 1, 9),
             "InscriptionRejected",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from intake_support import (
+    REQUIRED_2027,
     at,
     document,
     malformed_payloads,
@@ -95,18 +96,7 @@ def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
             ["region_not_served", "regions_of_several_uitvoerders"],
         ),
         (
-            submission(
-                documents=[
-                    document(k)
-                    for k in (
-                        "bestuursverklaring",
-                        "signing_authority",
-                        "vog_rp",
-                        "ubo_extract",
-                        "motivation",
-                    )
-                ]
-            ),
+            submission(documents=[document(k) for k in REQUIRED_2027 if k != "kvk_extract"]),
             at(2026, 7, 1, 9),
             ["document_missing"],
         ),
@@ -114,14 +104,7 @@ def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
             submission(
                 documents=[
                     document(k, "2025-12-31" if k == "vog_rp" else "2026-05-04")
-                    for k in (
-                        "bestuursverklaring",
-                        "signing_authority",
-                        "vog_rp",
-                        "kvk_extract",
-                        "ubo_extract",
-                        "motivation",
-                    )
+                    for k in REQUIRED_2027
                 ]
             ),
             at(2026, 7, 1, 9),
@@ -129,17 +112,7 @@ def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
         ),
         (
             submission(
-                documents=[
-                    document(k, searchable=k != "motivation")
-                    for k in (
-                        "bestuursverklaring",
-                        "signing_authority",
-                        "vog_rp",
-                        "kvk_extract",
-                        "ubo_extract",
-                        "motivation",
-                    )
-                ]
+                documents=[document(k, searchable=k != "motivation") for k in REQUIRED_2027]
             ),
             at(2026, 7, 1, 9),
             ["document_not_searchable"],
@@ -182,15 +155,7 @@ def test_each_failure_is_listed_with_its_code(
 
 def test_a_document_exactly_six_months_old_is_still_valid() -> None:
     documents = [
-        document(k, "2026-01-01" if k == "kvk_extract" else "2026-05-04")
-        for k in (
-            "bestuursverklaring",
-            "signing_authority",
-            "vog_rp",
-            "kvk_extract",
-            "ubo_extract",
-            "motivation",
-        )
+        document(k, "2026-01-01" if k == "kvk_extract" else "2026-05-04") for k in REQUIRED_2027
     ]
     [received] = handle(MemoryStore(), submission(documents=documents), at(2026, 7, 1, 9))
     assert isinstance(received, InscriptionReceived)

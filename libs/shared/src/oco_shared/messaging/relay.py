@@ -77,10 +77,10 @@ class OutboxRelay:
                 except (TimeoutError, NatsError) as error:
                     # The broker is away: keep the position, retry; nothing is skipped.
                     log.warning("relay.publish_failed", service=self.service, error=repr(error))
-                    await _wait(stop, 1.0)
+                    await wait_or_stop(stop, 1.0)
                     continue
                 if not published:
-                    await _wait(stop, self.poll_interval)
+                    await wait_or_stop(stop, self.poll_interval)
         finally:
             self.state = RelayState.STOPPED
             await connection.close()
@@ -92,7 +92,7 @@ class OutboxRelay:
             if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 return True
             log.info("relay.waiting_for_lock", service=self.service)
-            await _wait(stop, 1.0)
+            await wait_or_stop(stop, 1.0)
         return False
 
     async def _published_position(self, connection: asyncpg.Connection) -> int:
@@ -128,6 +128,7 @@ class OutboxRelay:
         return True
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -7,7 +7,6 @@ log, updated in the same transaction as the rows: a restart neither skips nor re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
@@ -18,6 +17,7 @@ from oco_shared.contract.events import (
     InscriptionWithdrawn,
 )
 from oco_shared.eventstore import EventStore, RecordedEvent
+from oco_shared.messaging.relay import wait_or_stop
 
 VIEW = "inscriptions_view"
 
@@ -101,8 +101,7 @@ async def project(store: EventStore, stop: asyncio.Event, *, batch: int = 500) -
         while not stop.is_set():
             recorded = await asyncio.to_thread(store.notifications, position, batch)
             if not recorded:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.1)
+                await wait_or_stop(stop, 0.1)
                 continue
             rows = [row for row in map(row_of, recorded) if row is not None]
             async with connection.transaction():
