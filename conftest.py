@@ -25,7 +25,7 @@ def servers() -> Iterator[Servers]:
     if nats_url and database_url:
         yield Servers(nats_url, database_url)
         return
-    from oco_shared.stack import stack_down, stack_status, stack_up
+    from oco_devstack.servers import stack_down, stack_status, stack_up
 
     data_dir = Settings().data_dir
     already_running = stack_status(data_dir) is not None

@@ -22,10 +22,10 @@ sys.path[:0] = [
 ]
 
 from intake_support import submission  # noqa: E402
+from oco_devstack.servers import stack_up  # noqa: E402
 from oco_intake.bootstrap import bootstrap  # noqa: E402
 from oco_shared.eventstore import NewEvent  # noqa: E402
 from oco_shared.settings import Settings  # noqa: E402
-from oco_shared.stack import stack_up  # noqa: E402
 from probe_service import probe_event, probe_runtime  # noqa: E402
 
 

@@ -1,31 +1,37 @@
 """The event store: contract events kept in PostgreSQL through `eventsourcing`.
 
-A thin layer over the library's process recorder. Each service has its own schema; its
-notification log (commit order) feeds the outbox relay, and its tracking table records
-which upstream positions were processed in the same transaction as their effects.
-Events are stored as their contract JSON, optionally AES-encrypted at rest; older
-schema versions are upcast on read. `eventsourcing` is synchronous: async code calls it
-through `asyncio.to_thread` (see `AsyncEventStore`).
+Each service has its own schema. Its notification log (commit order) feeds the outbox
+relay and the read models; what a consumer decided from a batch of upstream messages is
+recorded in **one** transaction: the new events, the upstream position (the library's
+single-row `Tracking`, which refuses a position that does not increase), the message ids
+it handled, and the dead letters it set aside. Events are stored as compact UTF-8 JSON,
+optionally AES-encrypted at rest; older schema versions are upcast on read.
+`eventsourcing` is synchronous: async code calls `transact` once per batch through
+`asyncio.to_thread`, never once per message.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment
-from psycopg import sql
+from psycopg import Cursor, sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
 
 from oco_shared.contract import REGISTRY, Event, Registry
+
+# The library's NOTIFY channel after each insert; relays and projectors LISTEN on it.
+NOTIFY_CHANNEL = "stored_events"
 
 
 @dataclass(frozen=True)
@@ -49,22 +55,61 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True)
-class OutboxEntry:
+class LogEntry:
+    """One notification as stored: the upcast event document and the headers it travels with."""
+
     position: int
     document: dict[str, Any]
     headers: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class HandledMessage:
+    """A message id this service acted on; the same id never has a second effect."""
+
+    message_id: uuid.UUID
+    payload_sha256: str
+    consumer: str
+    upstream_position: int
+
+
+@dataclass(frozen=True)
+class DeadLetterEntry:
+    """A message set aside with its reason; the whole payload stays in PostgreSQL."""
+
+    consumer: str
+    upstream_stream: str
+    upstream_position: int
+    subject: str
+    reason: str
+    error: str
+    headers: Mapping[str, str]
+    payload: bytes
+    attempts: int
+    received_at: datetime
+
+
+@dataclass
+class Recording:
+    """Everything one transaction records."""
+
+    events: list[NewEvent] = field(default_factory=list)
+    handled: list[HandledMessage] = field(default_factory=list)
+    dead_letters: list[DeadLetterEntry] = field(default_factory=list)
+    tracking: Tracking | None = None
+
+
 class ConcurrencyConflict(Exception):
-    """Another writer recorded the same aggregate version first: decide again."""
-
-
-class AlreadyProcessed(Exception):
-    """The upstream position is already tracked: a redelivery with no second effect."""
+    """Another writer recorded the same aggregate version, or the same upstream position."""
 
 
 def topic_of(event: Event) -> str:
     return f"{event.type}.v{event.schema_version}"
+
+
+def compact_json(document: Any) -> bytes:
+    """The wire and storage encoding: UTF-8 (not ASCII-escaped), no spaces."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def database_kwargs(database_url: str) -> dict[str, Any]:
@@ -78,9 +123,93 @@ def database_kwargs(database_url: str) -> dict[str, Any]:
     }
 
 
-def ensure_schema(database_url: str, schema: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+class ServiceRecorder(PostgresProcessRecorder):
+    """The library's process recorder plus a service's own tables, written in its transaction."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore)
+        schema = sql.Identifier(datastore.schema)
+        self.sql_create_statements += [
+            sql.SQL(statement).format(schema=schema)
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {schema}.relay_position"
+                " (stream text PRIMARY KEY, position bigint NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.handled_messages"
+                " (message_id uuid PRIMARY KEY, payload_sha256 text NOT NULL,"
+                " consumer text NOT NULL, upstream_position bigint NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {schema}.dead_letters"
+                " (upstream_stream text NOT NULL, upstream_position bigint NOT NULL,"
+                " consumer text NOT NULL, subject text NOT NULL, reason text NOT NULL,"
+                " error text NOT NULL, headers jsonb NOT NULL, payload bytea NOT NULL,"
+                " attempts int NOT NULL, received_at timestamptz NOT NULL,"
+                " recorded_at timestamptz NOT NULL DEFAULT now(),"
+                " published boolean NOT NULL DEFAULT false,"
+                " PRIMARY KEY (upstream_stream, upstream_position))",
+                "CREATE INDEX IF NOT EXISTS dead_letters_unpublished"
+                " ON {schema}.dead_letters (recorded_at) WHERE NOT published",
+            )
+        ]
+        self._insert_handled = sql.SQL(
+            "INSERT INTO {schema}.handled_messages VALUES (%s, %s, %s, %s)"
+        ).format(schema=schema)
+        self._insert_dead_letter = sql.SQL(
+            "INSERT INTO {schema}.dead_letters (upstream_stream, upstream_position, consumer,"
+            " subject, reason, error, headers, payload, attempts, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(schema=schema)
+        self._select_handled = sql.SQL(
+            "SELECT message_id, payload_sha256 FROM {schema}.handled_messages"
+            " WHERE message_id = ANY(%s)"
+        ).format(schema=schema)
+        self._select_aggregate = sql.SQL(
+            "SELECT state FROM {schema}.{table} WHERE originator_id = %s"
+            " ORDER BY originator_version"
+        ).format(schema=schema, table=sql.Identifier(self.events_table_name))
+        self._select_tracking = sql.SQL(
+            # FOR UPDATE: a second writer of the same consumer waits, then sees this one's
+            # position, so two batches can never both record the same messages.
+            "SELECT notification_id FROM {schema}.{table} WHERE application_name = %s FOR UPDATE"
+        ).format(schema=schema, table=sql.Identifier(self.tracking_table_name))
+
+    def record(
+        self, curs: Cursor[DictRow], recording: Recording, stored: list[StoredEvent]
+    ) -> None:
+        """Write one batch's effects with the cursor of the open transaction."""
+        if recording.tracking is not None:
+            self._insert_tracking(curs, recording.tracking)
+        if recording.handled:
+            curs.executemany(
+                self._insert_handled,
+                [
+                    (h.message_id, h.payload_sha256, h.consumer, h.upstream_position)
+                    for h in recording.handled
+                ],
+            )
+        if recording.dead_letters:
+            curs.executemany(
+                self._insert_dead_letter,
+                [
+                    (
+                        d.upstream_stream,
+                        d.upstream_position,
+                        d.consumer,
+                        d.subject,
+                        d.reason,
+                        d.error,
+                        json.dumps(dict(d.headers)),
+                        d.payload,
+                        d.attempts,
+                        d.received_at,
+                    )
+                    for d in recording.dead_letters
+                ],
+            )
+            self._notify_channel(curs)  # the relay publishes dead letters too
+        if stored:
+            self._insert_stored_events(curs, stored)  # locks the table, NOTIFY, INSERT
+
+
+_Result = TypeVar("_Result")
 
 
 class EventStore:
@@ -100,75 +229,82 @@ class EventStore:
         self._cipher = (
             AESCipher(Environment(env={"CIPHER_KEY": cipher_key})) if cipher_key else None
         )
+        # No pre-ping: a connection broken by a database restart fails its batch, which
+        # the consumer retries; pinging would cost a round trip on every checkout.
         self.datastore = PostgresDatastore(
             **database_kwargs(database_url),
             schema=schema,
             pool_size=pool_size,
             connect_timeout=connect_timeout,
-            pre_ping=True,
+            pre_ping=False,
         )
-        self.recorder = PostgresProcessRecorder(self.datastore)
+        self.recorder = ServiceRecorder(self.datastore)
 
     def migrate(self) -> None:
-        """Create the schema and tables (events, tracking, relay position); safe to rerun."""
-        ensure_schema(self.database_url, self.schema)
-        self.recorder.create_table()
+        """Create the schema and every table of the service; safe to rerun."""
         with psycopg.connect(self.database_url, autocommit=True) as connection:
             connection.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {}.relay_position"
-                    " (stream text PRIMARY KEY, position bigint NOT NULL)"
-                ).format(sql.Identifier(self.schema))
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
             )
+        self.recorder.create_table()
 
     def close(self) -> None:
         self.datastore.close()
 
     # Encoding between contract events and stored events.
 
-    def _encode(self, new: NewEvent) -> StoredEvent:
+    def encode(self, new: NewEvent) -> StoredEvent:
         # The headers (trace context) travel with the event so that the relay publishes
         # it inside the trace of the message that caused it.
-        event_json = new.event.model_dump_json()
-        state = f'{{"headers":{json.dumps(dict(new.headers))},"event":{event_json}}}'.encode()
+        state = compact_json(
+            {"headers": dict(new.headers), "event": new.event.model_dump(mode="json")}
+        )
         if self._cipher is not None:
             state = self._cipher.encrypt(state)
         return StoredEvent(new.aggregate_id, new.version, topic_of(new.event), state)
 
     def decode_state(self, state: bytes) -> tuple[dict[str, str], dict[str, Any]]:
         """(headers, the event document upcast to its current version)."""
-        stored: dict[str, Any] = json.loads(self._plain(state))
+        plain = self._cipher.decrypt(state) if self._cipher is not None else state
+        stored: dict[str, Any] = json.loads(plain)
         return stored["headers"], self.registry.upcast(stored["event"])
 
-    def _decode(self, stored: StoredEvent) -> Event:
-        event = self.registry.parse(self.decode_state(stored.state)[1])
+    def decode_event(self, state: bytes) -> Event:
+        event = self.registry.parse(self.decode_state(state)[1])
         assert isinstance(event, Event)
         return event
 
-    # Writing.
+    # Writing: one transaction per batch.
 
-    def append(self, events: Sequence[NewEvent], tracking: Tracking | None = None) -> list[int]:
-        """Record `events` (and the upstream position) atomically; return their positions.
+    def transact(self, work: Callable[[BatchReader], tuple[Recording, _Result]]) -> _Result:
+        """Run `work` with a reader inside one transaction and record what it returns.
 
-        Raises `AlreadyProcessed` when the tracking position was recorded before, and
-        `ConcurrencyConflict` when an aggregate version was taken by another writer.
+        Raises `ConcurrencyConflict` when an aggregate version or the tracking position
+        was taken by another writer meanwhile; nothing of the batch is recorded then.
         """
         try:
-            recorded = self.recorder.insert_events(
-                [self._encode(new) for new in events], tracking=tracking
-            )
-        except IntegrityError as error:
-            if tracking is not None and self.recorder.has_tracking_id(
-                tracking.application_name, tracking.notification_id
+            with (
+                self.datastore.get_connection() as connection,
+                connection.transaction(),
+                connection.cursor() as curs,
             ):
-                raise AlreadyProcessed(f"{tracking} was processed before") from error
+                recording, result = work(BatchReader(self, curs))
+                stored = [self.encode(new) for new in recording.events]
+                self.recorder.record(curs, recording, stored)
+        except IntegrityError as error:
             raise ConcurrencyConflict(str(error)) from error
-        return list(recorded or [])
+        return result
+
+    def append(self, events: Sequence[NewEvent]) -> None:
+        """Record events with nothing upstream (fixtures, benchmarks, administrative acts)."""
+        self.transact(lambda reader: (Recording(events=list(events)), None))
 
     # Reading.
 
     def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
-        return [self._decode(stored) for stored in self.recorder.select_events(aggregate_id)]
+        return [
+            self.decode_event(stored.state) for stored in self.recorder.select_events(aggregate_id)
+        ]
 
     def notifications(self, after: int, limit: int) -> list[RecordedEvent]:
         """Events in commit order with a position greater than `after`."""
@@ -177,36 +313,35 @@ class EventStore:
                 notification.id,
                 uuid.UUID(str(notification.originator_id)),
                 notification.originator_version,
-                self._decode(notification),
+                self.decode_event(notification.state),
             )
             for notification in self.recorder.select_notifications(
                 after, limit, inclusive_of_start=False
             )
         ]
 
-    def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
-        """What the relay publishes, in commit order: the upcast event JSON and its headers."""
-        entries = []
-        for row in self.recorder.select_notifications(after, limit, inclusive_of_start=False):
-            headers, document = self.decode_state(row.state)
-            entries.append(OutboxEntry(row.id, document, headers))
-        return entries
-
-    def _plain(self, state: bytes) -> bytes:
-        return self._cipher.decrypt(state) if self._cipher is not None else state
-
-    def is_processed(self, upstream: str, position: int) -> bool:
-        return bool(self.recorder.has_tracking_id(upstream, position))
-
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
 
-class AsyncEventStore:
-    """What the relay reads, for async code: each call runs in a worker thread."""
+class BatchReader:
+    """What a batch reads inside its own transaction, before anything is written."""
 
-    def __init__(self, store: EventStore) -> None:
-        self.sync = store
+    def __init__(self, store: EventStore, curs: Cursor[DictRow]) -> None:
+        self._store, self._curs = store, curs
 
-    async def outbox(self, after: int, limit: int) -> list[OutboxEntry]:
-        return await asyncio.to_thread(self.sync.outbox, after, limit)
+    def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
+        self._curs.execute(self._store.recorder._select_aggregate, (aggregate_id,), prepare=True)
+        return [self._store.decode_event(bytes(row["state"])) for row in self._curs.fetchall()]
+
+    def handled_messages(self, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The payload digest recorded for each of `message_ids` handled before."""
+        if not message_ids:
+            return {}
+        self._curs.execute(self._store.recorder._select_handled, (list(message_ids),))
+        return {row["message_id"]: row["payload_sha256"] for row in self._curs.fetchall()}
+
+    def tracked_position(self, consumer: str) -> int:
+        self._curs.execute(self._store.recorder._select_tracking, (consumer,), prepare=True)
+        row = self._curs.fetchone()
+        return int(row["notification_id"]) if row else 0

@@ -1,76 +1,89 @@
-"""One service process: event store, broker, relay, consumers and the HTTP probe app.
+"""One service process: event store, broker, supervised workers and the HTTP probe app.
 
-`ServiceRuntime` is what each service's bootstrap hands its consumers to. It checks the
-database and the broker first and fails within seconds with the setting and address
-that are wrong, instead of a stack trace after a long hang.
+A service's bootstrap describes it (`ServiceDefinition`: its subscriptions, read models
+and port); `ServiceRuntime` checks the database and the broker first, failing within
+seconds with the setting and address that are wrong, then runs the relay, one consumer
+per subscription and one projector per read model under one supervisor, and answers
+`/healthz`, `/readyz` and `/metrics` through faststream's ASGI app.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 import structlog
 import uvicorn
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.client import Client
-from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import SpanProcessor
+from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from oco_shared.eventstore import AsyncEventStore, EventStore
-from oco_shared.messaging.consumer import ExactlyOnceConsumer
-from oco_shared.messaging.relay import OutboxRelay, RelayState
+from oco_shared.addresses import StartupError, check_database, resolve_addresses
+from oco_shared.eventstore import EventStore
+from oco_shared.handling import ReceiptClock, Route, broker_receipt
+from oco_shared.messaging.consumer import BatchConsumer
+from oco_shared.messaging.log import Wakeup
+from oco_shared.messaging.projector import Projection, Projector
+from oco_shared.messaging.relay import OutboxRelay
 from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
 from oco_shared.observability import configure_logging, tracer_provider
 from oco_shared.settings import Settings
+from oco_shared.supervisor import Supervisor
 
 log = structlog.get_logger(__name__)
 
 
-class StartupError(RuntimeError):
-    """A setting that cannot work, named with its value."""
+@dataclass(frozen=True)
+class Upstream:
+    """Where a subscription reads: a portal subject, or another service's events."""
+
+    source: str  # "portal" or a service name
+    subject: str  # the portal subject's last token, or an event type (">" for all)
+
+    def stream(self, topology: Topology) -> str:
+        if self.source == "portal":
+            return topology.portal_stream
+        return topology.service_stream(self.source)
+
+    def filter_subject(self, topology: Topology) -> str:
+        if self.source == "portal":
+            return topology.portal_subject(self.subject)
+        return topology.event_subject(self.source, self.subject)
 
 
-def resolve_addresses(settings: Settings) -> tuple[str, str]:
-    """The NATS and PostgreSQL addresses: from the settings, else the embedded stack."""
-    if settings.nats_url and settings.database_url:
-        return settings.nats_url, settings.database_url
-    from oco_shared.stack import stack_status
-
-    running = stack_status(settings.data_dir)
-    if running is None:
-        missing = [
-            name
-            for name, value in (
-                ("OCO_NATS_URL", settings.nats_url),
-                ("OCO_DATABASE_URL", settings.database_url),
-            )
-            if not value
-        ]
-        raise StartupError(
-            f"{' and '.join(missing)} not set and no embedded stack runs under "
-            f"{settings.data_dir}: set them, or start the embedded servers with "
-            "`oco stack up` (or `make run`)"
-        )
-    return settings.nats_url or running.nats_url, settings.database_url or running.database_url
+def portal(kind: str) -> Upstream:
+    return Upstream("portal", kind)
 
 
-def check_database(database_url: str, timeout: float) -> None:
-    try:
-        with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as error:
-        raise StartupError(
-            f"OCO_DATABASE_URL={database_url} is unreachable: {error}".strip()
-        ) from None
+def events_of(service: str, event_type: str = ">") -> Upstream:
+    return Upstream(service, event_type)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One route of a service, fed from one upstream subject by one durable consumer."""
+
+    upstream: Upstream
+    route: Route
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything that differs between services; bootstraps build one."""
+
+    service: str
+    default_port: int
+    subscriptions: Sequence[Subscription] = ()
+    projections: Sequence[Projection] = ()
+    streams: tuple[str, ...] = SERVICES
 
 
 async def connect_broker(broker: NatsBroker, nats_url: str, timeout: float) -> Client:
@@ -96,34 +109,27 @@ def migrate(service: str, settings: Settings) -> str:
     return store.schema
 
 
-# A background loop of the service (e.g. a read-model projector): (store, stop) -> run.
-Worker = Callable[[EventStore, asyncio.Event], Coroutine[Any, Any, None]]
-
-ConsumerFactory = Callable[[EventStore, Topology, Settings], Sequence[ExactlyOnceConsumer]]
-
-
 @dataclass
 class ServiceRuntime:
-    service: str
+    definition: ServiceDefinition
     settings: Settings = field(default_factory=Settings)
-    consumers: ConsumerFactory = lambda store, topology, settings: ()
-    default_port: int = 8100
-    streams: tuple[str, ...] = SERVICES
-    span_processors: Sequence[Any] = ()
-    workers: Sequence[Worker] = ()
-    topology: Topology = field(init=False)
+    receipt: ReceiptClock = broker_receipt
+    span_processors: Sequence[SpanProcessor] = ()
     store: EventStore = field(init=False)
     broker: NatsBroker = field(init=False)
+    supervisor: Supervisor = field(init=False)
     relay: OutboxRelay = field(init=False)
-    registry: CollectorRegistry = field(init=False)
-    tracer: TracerProvider = field(init=False)
-    _tasks: list[asyncio.Task[Any]] = field(default_factory=list, init=False)
-    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    _consumers: Sequence[ExactlyOnceConsumer] = field(default=(), init=False)
+    consumers: list[BatchConsumer] = field(init=False, default_factory=list)
+    asgi: AsgiFastStream = field(init=False)
+    _js: JetStreamContext = field(init=False)
+
+    @property
+    def service(self) -> str:
+        return self.definition.service
 
     async def start(self) -> None:
-        settings = self.settings
-        self.topology = Topology(settings.subject_prefix)
+        settings, definition = self.settings, self.definition
+        topology = Topology(settings.subject_prefix)
         nats_url, database_url = resolve_addresses(settings)
         await asyncio.to_thread(check_database, database_url, settings.connect_timeout_seconds)
         self.store = EventStore(
@@ -133,7 +139,6 @@ class ServiceRuntime:
             connect_timeout=settings.connect_timeout_seconds,
         )
         await asyncio.to_thread(self.store.migrate)
-        self.registry = CollectorRegistry()
         self.tracer = tracer_provider(self.service, *self.span_processors)
         self.broker = NatsBroker(
             nats_url,
@@ -141,111 +146,115 @@ class ServiceRuntime:
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
-            middlewares=[
-                NatsTelemetryMiddleware(tracer_provider=self.tracer),
-                NatsPrometheusMiddleware(registry=self.registry, app_name=self.service),
-            ],
         )
-        connection = await connect_broker(self.broker, nats_url, settings.connect_timeout_seconds)
-        js = connection.jetstream()
+        client = await connect_broker(self.broker, nats_url, settings.connect_timeout_seconds)
+        self._js = client.jetstream()
         if settings.provision_streams:
             await provision_streams(
-                js,
-                self.topology.stream_configs(
-                    self.streams,
+                self._js,
+                topology.stream_configs(
+                    definition.streams,
                     replicas=settings.stream_replicas,
                     duplicate_window_seconds=settings.duplicate_window_seconds,
                 ),
             )
-        self._consumers = self.consumers(self.store, self.topology, settings)
-        for consumer in self._consumers:
-            consumer.js = js
-            consumer.attach(self.broker)
-        await self.broker.start()
+        wakeup = Wakeup()
+        self.supervisor = Supervisor(down_limit_seconds=settings.task_down_limit_seconds)
         self.relay = OutboxRelay(
-            AsyncEventStore(self.store),
-            js,
-            self.topology,
+            self.store,
+            self.jetstream,
+            topology,
             self.service,
             database_url,
-            batch_size=settings.relay_batch_size,
+            wakeup,
+            window=settings.relay_window,
         )
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
-        for worker in self.workers:
-            self._tasks.append(asyncio.create_task(worker(self.store, self._stop)))
-        self._relay_position = Gauge(
-            "oco_relay_published_position", "last notification published", registry=self.registry
-        )
-        log.info("service.started", nats_url=nats_url, schema=self.store.schema)
+        self.supervisor.start(self.relay)
+        for subscription in definition.subscriptions:
+            consumer = BatchConsumer(
+                service=self.service,
+                route=subscription.route,
+                upstream_stream=subscription.upstream.stream(topology),
+                subject=subscription.upstream.filter_subject(topology),
+                store=self.store,
+                js=self.jetstream,
+                database_url=database_url,
+                receipt=self.receipt,
+                batch_size=settings.consumer_batch_size,
+                max_deliver=settings.max_deliver,
+                ack_wait_seconds=settings.ack_wait_seconds,
+                on_commit=wakeup.notify,
+                tracer=self.tracer.get_tracer("oco.consumer"),
+            )
+            self.consumers.append(consumer)
+            self.supervisor.start(consumer)
+        for projection in definition.projections:
+            self.supervisor.start(Projector(self.store, database_url, projection, wakeup))
+        self.asgi = self._http_app()
+        log.info("service.started", schema=self.store.schema)
+
+    def jetstream(self) -> JetStreamContext:
+        return self._js
 
     async def stop(self) -> None:
-        self._stop.set()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
-        with contextlib.suppress(Exception):
+        await self.supervisor.stop()
+        try:
             await self.broker.stop()
-        self.store.close()
+        except Exception as error:  # already gone: nothing left to release
+            log.info("service.broker_stop", error=repr(error))
+        await asyncio.to_thread(self.store.close)
         self.tracer.shutdown()
         log.info("service.stopped")
 
     # The HTTP side: probes and metrics.
 
     async def readiness(self) -> dict[str, Any]:
-        connection = self.broker._connection
+        connection = self.broker.config.connection_state.connection
         broker_ok = connection is not None and connection.is_connected
         try:
             await asyncio.wait_for(asyncio.to_thread(self.store.max_position), 2)
             database_ok = True
         except Exception:
             database_ok = False
-        relay_ok = self.relay.state in (RelayState.RUNNING, RelayState.WAITING_FOR_LOCK)
+        tasks = self.supervisor.report()
         return {
+            "ready": broker_ok and database_ok and self.supervisor.ready(),
             "broker": broker_ok,
             "database": database_ok,
-            "relay": self.relay.state.value,
-            "ready": broker_ok and database_ok and relay_ok,
+            "tasks": tasks,
         }
 
-    async def asgi(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
-    ) -> None:
-        path = scope["path"]
-        if path == "/healthz":
-            status, body, kind = 200, b'{"alive":true}', "application/json"
-        elif path == "/readyz":
+    def _http_app(self) -> AsgiFastStream:
+        registry = CollectorRegistry()
+        registry.register(_TaskMetrics(self.supervisor))
+
+        @get
+        async def healthz(scope: Any) -> AsgiResponse:
+            alive = self.supervisor.healthy()
+            return _json({"alive": alive, "tasks": self.supervisor.report()}, 200 if alive else 503)
+
+        @get
+        async def readyz(scope: Any) -> AsgiResponse:
             report = await self.readiness()
-            status, body, kind = (
-                (200 if report["ready"] else 503),
-                json.dumps(report).encode(),
-                "application/json",
-            )
-        elif path == "/metrics":
-            self._relay_position.set(self.relay.position)
-            status, body, kind = 200, generate_latest(self.registry), CONTENT_TYPE_LATEST
-        else:
-            status, body, kind = 404, b'{"error":"not found"}', "application/json"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", kind.encode())],
-            }
+            return _json(report, 200 if report["ready"] else 503)
+
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=[
+                ("/healthz", healthz),
+                ("/readyz", readyz),
+                ("/metrics", make_asgi_app(registry)),
+            ],
         )
-        await send({"type": "http.response.body", "body": body})
 
     async def serve(self) -> None:
         """Run until SIGINT or SIGTERM: the process entry point of a service."""
         configure_logging(self.service, self.settings.log_level)
         await self.start()
-        port = self.settings.http_port or self.default_port
+        port = self.settings.http_port or self.definition.default_port
         server = uvicorn.Server(
             uvicorn.Config(
                 self.asgi,
-                interface="asgi3",
                 host=self.settings.http_host,
                 port=port,
                 log_config=None,
@@ -254,16 +263,42 @@ class ServiceRuntime:
             )
         )
         # uvicorn captures SIGINT/SIGTERM while it serves and re-raises them after;
-        # they then reach these handlers, which stop the relay, consumers and broker.
+        # they then reach these handlers, which stop the workers and the broker.
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, self._stop.set)
+            loop.add_signal_handler(signum, stop.set)
         http = asyncio.create_task(server.serve(), name="http")
         log.info("service.listening", port=port)
-        await self._stop.wait()
+        await stop.wait()
         server.should_exit = True
         await http
         await self.stop()
+
+
+def _json(document: dict[str, Any], status: int) -> AsgiResponse:
+    return AsgiResponse(
+        json.dumps(document).encode(), status, headers={"content-type": "application/json"}
+    )
+
+
+class _TaskMetrics:
+    """Each supervised task's position, restarts and whether it is up, read at scrape time."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("oco_task_up", "1 while the task runs", labels=["task"])
+        position = GaugeMetricFamily(
+            "oco_task_position", "last log or upstream position handled", labels=["task"]
+        )
+        restarts = CounterMetricFamily("oco_task_restarts", "restarts", labels=["task"])
+        for name, report in self.supervisor.report().items():
+            up.add_metric([name], 1.0 if report["state"] in ("running",) else 0.0)
+            position.add_metric([name], float(report.get("position") or 0))
+            restarts.add_metric([name], float(report["restarts"]))
+        yield from (up, position, restarts)
 
 
 def run_service(runtime: ServiceRuntime) -> None:

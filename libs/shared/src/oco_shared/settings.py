@@ -40,4 +40,12 @@ class Settings(BaseSettings):
     )
     schema_prefix: str = Field(default="oco_", description="PostgreSQL schema = prefix + service")
     log_level: str = "INFO"
-    relay_batch_size: int = Field(default=500, ge=1)
+    relay_window: int = Field(
+        default=256, ge=1, le=4000, description="publishes in flight; the most a restart repeats"
+    )
+    consumer_batch_size: int = Field(
+        default=256, ge=1, le=4096, description="messages one transaction decides at most"
+    )
+    task_down_limit_seconds: float = Field(
+        default=120.0, gt=0, description="/healthz fails when a task stays down longer"
+    )

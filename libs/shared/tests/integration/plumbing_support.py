@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import time
 from dataclasses import dataclass
+from typing import Any
 
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from oco_shared.messaging.topology import Topology
 from oco_shared.settings import Settings
 
@@ -48,3 +55,43 @@ class Isolation:
             schema_prefix=self.schema_prefix,
             **overrides,  # type: ignore[arg-type]
         )
+
+
+async def stream_count(js: JetStreamContext, stream: str) -> int:
+    try:
+        return (await js.stream_info(stream)).state.messages
+    except NotFoundError:
+        return 0
+
+
+async def wait_for_count(
+    js: JetStreamContext, stream: str, at_least: int, timeout: float = 120
+) -> int:
+    deadline = time.monotonic() + timeout
+    while (count := await stream_count(js, stream)) < at_least:
+        assert time.monotonic() < deadline, f"{stream} has {count}, waited for {at_least}"
+        await asyncio.sleep(0.01)
+    return count
+
+
+async def stream_messages(js: JetStreamContext, stream: str, subject: str) -> list[Msg]:
+    """Every message in the stream on `subject`, in stream order."""
+    expected = await stream_count(js, stream)
+    subscription = await js.pull_subscribe(subject, stream=stream)
+    found: list[Msg] = []
+    try:
+        while len(found) < expected:
+            try:
+                batch = await subscription.fetch(min(1000, expected - len(found)), timeout=1)
+            except TimeoutError:  # nats-py raises both its own and asyncio's; both are these
+                break
+            for message in batch:
+                found.append(message)
+                await message.ack()
+    finally:
+        await subscription.unsubscribe()
+    return found
+
+
+async def stream_documents(js: JetStreamContext, stream: str, subject: str) -> list[dict[str, Any]]:
+    return [json.loads(message.data) for message in await stream_messages(js, stream, subject)]

@@ -1,14 +1,19 @@
-"""The outbox relay and the exactly-once consumer, killed with SIGKILL at random points."""
+"""The outbox relay and the batched exactly-once consumer, killed with SIGKILL at random points.
+
+The kill points come from a seeded generator; the seed is printed, so a failing run can
+be repeated with `OCO_KILL_SEED=<seed>`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import random
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import nats
@@ -16,12 +21,26 @@ import psycopg
 import pytest
 from nats.js import JetStreamContext
 from oco_shared.eventstore import EventStore, NewEvent
-from plumbing_support import Isolation, Servers
+from oco_shared.messaging.topology import provision_streams
+from plumbing_support import (
+    Isolation,
+    Servers,
+    stream_count,
+    stream_documents,
+    wait_for_count,
+)
 from probe_service import PROBE, SOURCE, probe_event
+from psycopg import sql
 
 pytestmark = pytest.mark.integration
 
 WORKER = Path(__file__).with_name("probe_service.py")
+
+
+def seeded_random() -> random.Random:
+    seed = int(os.environ.get("OCO_KILL_SEED") or random.randrange(1_000_000))
+    print(f"kill points from OCO_KILL_SEED={seed}")
+    return random.Random(seed)
 
 
 def start_worker(
@@ -35,40 +54,7 @@ def start_worker(
     )
 
 
-async def stream_count(js: JetStreamContext, stream: str) -> int:
-    try:
-        return (await js.stream_info(stream)).state.messages
-    except nats.js.errors.NotFoundError:
-        return 0
-
-
-async def wait_for_count(
-    js: JetStreamContext, stream: str, at_least: int, timeout: float = 120
-) -> int:
-    deadline = time.monotonic() + timeout
-    while (count := await stream_count(js, stream)) < at_least:
-        assert time.monotonic() < deadline, f"{stream} has {count}, waited for {at_least}"
-        await asyncio.sleep(0.01)
-    return count
-
-
-async def stream_event_ids(js: JetStreamContext, stream: str, subject: str) -> list[str]:
-    """Every event id in the stream, in stream order."""
-    subscription = await js.pull_subscribe(subject, stream=stream)
-    ids: list[str] = []
-    while True:
-        try:
-            batch = await subscription.fetch(1000, timeout=1)
-        except nats.errors.TimeoutError:
-            break
-        for message in batch:
-            ids.append(json.loads(message.data)["event_id"])
-            await message.ack()
-    await subscription.unsubscribe()
-    return ids
-
-
-async def test_every_event_arrives_exactly_once_in_commit_order_despite_three_sigkills(
+async def test_every_event_arrives_exactly_once_in_commit_order_despite_five_sigkills(
     servers: Servers, isolation: Isolation
 ) -> None:
     total = 10_000
@@ -76,80 +62,121 @@ async def test_every_event_arrives_exactly_once_in_commit_order_despite_three_si
     store.migrate()
     for _ in range(0, total, 500):
         store.append([NewEvent(uuid.uuid4(), 1, probe_event()) for _ in range(500)])
-    committed = [entry.document["event_id"] for entry in store.outbox(0, total)]
+    committed = [str(recorded.event.event_id) for recorded in store.notifications(0, total)]
+    store.close()
     assert len(committed) == total
 
     connection = await nats.connect(servers.nats_url)
     js = connection.jetstream()
-    from oco_shared.messaging.topology import provision_streams
-
     topology = isolation.topology
     await provision_streams(
         js, topology.stream_configs((PROBE,), replicas=1, duplicate_window_seconds=3600)
     )
     stream = topology.service_stream(PROBE)
-
-    kill_points = sorted(random.sample(range(500, total - 500), 3))
-    for kill_at in kill_points:
-        relay = start_worker(isolation, servers, "relay", "137")
-        await wait_for_count(js, stream, kill_at)
-        relay.kill()  # SIGKILL: no clean-up, maybe mid-batch
-        relay.wait()
-    relay = start_worker(isolation, servers, "relay", "137")
+    kill_points = sorted(seeded_random().sample(range(500, total - 500), 5))
     try:
+        for kill_at in kill_points:
+            relay = start_worker(isolation, servers, "relay", "256")
+            await wait_for_count(js, stream, kill_at)
+            relay.kill()  # SIGKILL: no clean-up, maybe with a window in flight
+            relay.wait()
+        relay = start_worker(isolation, servers, "relay", "256")
         await wait_for_count(js, stream, total)
         await asyncio.sleep(1.0)  # a duplicate would arrive now
-        assert await stream_count(js, stream) == total
-        published = await stream_event_ids(js, stream, topology.service_subjects(PROBE))
+        published = await stream_documents(js, stream, topology.service_subjects(PROBE))
     finally:
         relay.kill()
         relay.wait()
         await connection.close()
-        store.close()
-    assert published == committed
+    assert [document["event_id"] for document in published] == committed
 
 
-async def test_a_consumer_killed_mid_stream_produces_each_downstream_event_once(
-    servers: Servers, isolation: Isolation, free_port: int
-) -> None:
-    total = 1_000
+@dataclass
+class CrashRun:
+    upstream: list[str]
+    downstream_causes: list[str]
+    stored_events: int
+
+
+async def run_consumer_through_sigkills(
+    servers: Servers, isolation: Isolation, port: int, kills: int, **env: str
+) -> CrashRun:
+    """2,000 upstream events; the probe service SIGKILLed `kills` times while it works."""
+    total = 2_000
     topology = isolation.topology
     connection = await nats.connect(servers.nats_url)
     js = connection.jetstream()
-    from oco_shared.messaging.topology import provision_streams
-
     await provision_streams(
         js, topology.stream_configs((SOURCE, PROBE), replicas=1, duplicate_window_seconds=3600)
     )
-    upstream_ids = []
+    upstream = []
     for _ in range(total):
         event = probe_event()
-        upstream_ids.append(str(event.event_id))
+        upstream.append(str(event.event_id))
         await js.publish(
             topology.event_subject(SOURCE, event.type),
             event.model_dump_json().encode(),
             stream=topology.service_stream(SOURCE),
         )
-
     downstream = topology.service_stream(PROBE)
-    env = {"OCO_HTTP_PORT": str(free_port)}
-    service = start_worker(isolation, servers, "service", **env)
+    kill_points = sorted(seeded_random().sample(range(1, total - 1), kills))
+    env = {"OCO_HTTP_PORT": str(port), "OCO_CONSUMER_BATCH_SIZE": "64", **env}
     try:
-        await wait_for_count(js, downstream, random.randint(100, total // 2))
-        service.kill()
-        service.wait()
+        for kill_at in kill_points:
+            service = start_worker(isolation, servers, "service", **env)
+            await _count_or_exit(js, downstream, kill_at, service)
+            service.kill()
+            service.wait()
         service = start_worker(isolation, servers, "service", **env)
-        await wait_for_count(js, downstream, total)
-        await asyncio.sleep(1.0)
-        assert await stream_count(js, downstream) == total
-        published = await stream_event_ids(js, downstream, topology.service_subjects(PROBE))
+        await _quiet(js, downstream, total)
+        documents = await stream_documents(js, downstream, topology.service_subjects(PROBE))
     finally:
         service.kill()
         service.wait()
         await connection.close()
-    assert len(set(published)) == total
     with psycopg.connect(servers.database_url) as db:
-        stored = db.execute(
-            f'SELECT count(*), count(DISTINCT originator_id) FROM "{isolation.schema_prefix}{PROBE}".stored_events'
+        row = db.execute(
+            sql.SQL("SELECT count(*) FROM {}.stored_events").format(
+                sql.Identifier(f"{isolation.schema_prefix}{PROBE}")
+            )
         ).fetchone()
-    assert stored == (total, total)
+    assert row is not None
+    return CrashRun(upstream, [d["causation_id"] for d in documents], row[0])
+
+
+async def _count_or_exit(
+    js: JetStreamContext, stream: str, at_least: int, process: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + 60
+    while await stream_count(js, stream) < at_least and time.monotonic() < deadline:
+        assert process.poll() is None, "the probe service died by itself"
+        await asyncio.sleep(0.005)
+
+
+async def _quiet(js: JetStreamContext, stream: str, at_least: int) -> None:
+    """Until the stream holds `at_least` messages and then grows no more for a second."""
+    await wait_for_count(js, stream, at_least)
+    before = -1
+    while (count := await stream_count(js, stream)) != before:
+        before = count
+        await asyncio.sleep(1.0)
+
+
+async def test_a_consumer_killed_ten_times_produces_each_downstream_event_once_in_order(
+    servers: Servers, isolation: Isolation, free_port: int
+) -> None:
+    run = await run_consumer_through_sigkills(servers, isolation, free_port, kills=10)
+    assert run.downstream_causes == run.upstream
+    assert run.stored_events == len(run.upstream)
+
+
+async def test_the_crash_test_catches_a_build_without_deduplication(
+    servers: Servers, isolation: Isolation, free_port: int
+) -> None:
+    """The mutant keeps at-least-once delivery only: the same check must see duplicates."""
+    run = await run_consumer_through_sigkills(
+        servers, isolation, free_port, kills=10, OCO_PROBE_MUTANT="no-dedup"
+    )
+    assert set(run.downstream_causes) == set(run.upstream)  # nothing lost either way
+    assert run.stored_events > len(run.upstream)
+    assert run.downstream_causes != run.upstream

@@ -14,16 +14,16 @@ import httpx
 import nats
 import pytest
 import structlog
+from oco_devstack.servers import nats_binary as _nats_binary
 from oco_shared.eventstore import NewEvent
 from oco_shared.runtime import ServiceRuntime, StartupError
 from oco_shared.settings import Settings
-from oco_shared.stack import _nats_binary
 from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from plumbing_support import Isolation, Servers
-from probe_service import PROBE, SOURCE, probe_event, probe_runtime
+from plumbing_support import Isolation, Servers, stream_messages
+from probe_service import POISON, PROBE, PROBE_DEFINITION, SOURCE, probe_event, probe_runtime
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +36,6 @@ async def eventually(check, timeout: float = 30.0):  # type: ignore[no-untyped-d
             return result
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(0.05)
-
-
-async def messages(js, stream: str, subject: str) -> list:  # type: ignore[no-untyped-def]
-    subscription = await js.pull_subscribe(subject, stream=stream)
-    found = []
-    while True:
-        try:
-            found += await subscription.fetch(100, timeout=0.5)
-        except nats.errors.TimeoutError:
-            break
-    await subscription.unsubscribe()
-    return found
 
 
 @pytest.fixture
@@ -67,7 +55,8 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     source = topology.service_stream(SOURCE)
     subject = topology.event_subject(SOURCE, "Probe")
     await js.publish(subject, b"{not json", stream=source, headers={"X-Portal": "test"})
-    await js.publish(subject, b"poison-forever", stream=source)
+    poison = probe_event(rule=POISON)
+    await js.publish(subject, poison.model_dump_json().encode(), stream=source)
     good = probe_event()
     await js.publish(subject, good.model_dump_json().encode(), stream=source)
 
@@ -75,13 +64,13 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     await eventually(lambda: _count(js, downstream, 1))
     dead = await eventually(lambda: _dead(js, topology, 2))
     records = [json.loads(message.data) for message in dead]
-    assert [r["reason"] for r in records] == ["invalid_json", "max_deliver_exceeded"]
-    assert records[0]["payload"] == "{not json"
+    assert [r["reason"] for r in records] == ["malformed", "max_deliver_exceeded"]
+    assert records[0]["payload"] == "{not json" and records[0]["payload_bytes"] == 9
     assert records[0]["headers"]["X-Portal"] == "test"
     assert records[0]["upstream_stream"] == source and records[0]["upstream_position"] == 1
     assert "Expecting property name" in records[0]["error"]
     assert records[1]["attempts"] == 3 and "fails every time" in records[1]["error"]
-    published = await messages(js, downstream, topology.service_subjects(PROBE))
+    published = await stream_messages(js, downstream, topology.service_subjects(PROBE))
     assert json.loads(published[0].data)["causation_id"] == str(good.event_id)
     await connection.close()
 
@@ -93,7 +82,7 @@ async def _count(js, stream: str, expected: int) -> bool:  # type: ignore[no-unt
 async def _dead(js, topology, expected: int):  # type: ignore[no-untyped-def]
     if (await js.stream_info(topology.deadletter_stream)).state.messages < expected:
         return None
-    return await messages(js, topology.deadletter_stream, topology.deadletter_subject(PROBE))
+    return await stream_messages(js, topology.deadletter_stream, topology.deadletter_subject(PROBE))
 
 
 async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its_event(
@@ -124,7 +113,7 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
             )
         downstream = topology.service_stream(PROBE)
         await eventually(lambda: _count(js, downstream, 1))
-        [published] = await messages(js, downstream, topology.service_subjects(PROBE))
+        [published] = await stream_messages(js, downstream, topology.service_subjects(PROBE))
         await connection.close()
     finally:
         await service.stop()
@@ -179,7 +168,7 @@ async def test_a_stopped_nats_server_started_again_after_10_seconds_costs_no_eve
         connection = await nats.connect(own.nats_url)
         js = connection.jetstream()
         stream = isolation.topology.service_stream(PROBE)
-        found = await messages(js, stream, isolation.topology.service_subjects(PROBE))
+        found = await stream_messages(js, stream, isolation.topology.service_subjects(PROBE))
         await connection.close()
         await service.stop()
     finally:
@@ -198,15 +187,21 @@ async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await eventually(lambda: _ready(client))
-        assert ready == {"broker": True, "database": True, "relay": "running", "ready": True}
+        assert ready["broker"] and ready["database"]
+        assert {name: task["state"] for name, task in ready["tasks"].items()} == {
+            "relay": "running",
+            "consumer:from-source": "running",
+        }
         metrics = await client.get("/metrics")
-        assert metrics.status_code == 200 and "oco_relay_published_position" in metrics.text
+        assert metrics.status_code == 200
+        assert 'oco_task_up{task="relay"} 1.0' in metrics.text
+        assert 'oco_task_restarts_total{task="consumer:from-source"} 0.0' in metrics.text
 
 
 async def _ready(client: httpx.AsyncClient) -> dict | None:  # type: ignore[type-arg]
     response = await client.get("/readyz")
     report = response.json()
-    return report if response.status_code == 200 and report["relay"] == "running" else None
+    return report if response.status_code == 200 else None
 
 
 @pytest.mark.parametrize(
@@ -222,13 +217,13 @@ async def test_an_unreachable_address_fails_fast_naming_the_setting(
     settings = isolation.settings(servers, connect_timeout_seconds=2.0).model_copy(update=overrides)
     started = time.monotonic()
     with pytest.raises(StartupError, match=setting) as caught:
-        await ServiceRuntime(PROBE, settings).start()
+        await ServiceRuntime(PROBE_DEFINITION, settings).start()
     assert "127.0.0.1:1" in str(caught.value)
     assert time.monotonic() - started < 10
 
 
 def test_without_addresses_or_a_stack_the_error_says_what_to_do(tmp_path: Path) -> None:
-    from oco_shared.runtime import resolve_addresses
+    from oco_shared.addresses import resolve_addresses
 
     with pytest.raises(
         StartupError, match=r"OCO_NATS_URL and OCO_DATABASE_URL not set.*oco stack up"

@@ -46,7 +46,7 @@ def test_the_required_events_and_messages_are_registered() -> None:
 
 
 def test_the_dead_letter_example_is_a_valid_record() -> None:
-    from oco_shared.messaging.consumer import DeadLetterRecord
+    from oco_shared.messaging.relay import DeadLetterRecord
 
     assert DeadLetterRecord.model_validate(EXAMPLES["DeadLetterRecord"]).reason == "malformed"
 

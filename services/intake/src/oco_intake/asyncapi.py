@@ -10,10 +10,11 @@ from typing import Any
 
 from oco_shared.contract import events, messages
 from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
-from oco_shared.messaging.consumer import DeadLetterRecord
+from oco_shared.messaging.relay import DeadLetterRecord
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
-from oco_intake.bootstrap import INSCRIPTION_SUBJECT, QUESTION_SUBJECT, SERVICE
+from oco_intake.bootstrap import SERVICE
+from oco_intake.entrypoints.subjects import INSCRIPTION_SUBJECT, QUESTION_SUBJECT
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "asyncapi.json"
 

@@ -31,7 +31,7 @@ from intake_support import (
 )
 from oco_intake.adapters.readmodel import list_inscriptions
 from oco_intake.bootstrap import bootstrap
-from oco_shared.messaging.consumer import Delivery
+from oco_shared.handling import Incoming
 from oco_shared.runtime import ServiceRuntime
 from plumbing_support import Isolation, Servers
 
@@ -44,8 +44,8 @@ class ScriptedReceipt:
     def __init__(self) -> None:
         self.times: dict[str, datetime] = {}
 
-    def __call__(self, delivery: Delivery) -> datetime:
-        return self.times.get(delivery.headers.get("Nats-Msg-Id", ""), delivery.received_at)
+    def __call__(self, incoming: Incoming) -> datetime:
+        return self.times.get(incoming.headers.get("Nats-Msg-Id", ""), incoming.received_at)
 
 
 class Portal:

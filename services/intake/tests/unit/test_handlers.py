@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +18,7 @@ from intake_support import (
     submission,
     withdrawal,
 )
-from oco_intake.handlers import handle_inscription_message, handle_question_message
+from oco_intake.entrypoints.subjects import SUBSCRIPTIONS
 from oco_shared.contract.base import Event
 from oco_shared.contract.events import (
     InscriptionReceived,
@@ -28,36 +26,24 @@ from oco_shared.contract.events import (
     InscriptionWithdrawn,
 )
 from oco_shared.contract.parts import RefusalCode
-from oco_shared.eventstore import NewEvent
-from oco_shared.messaging.consumer import DeadLetter, Delivery
+from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, broker_receipt, decide_one
 
-
-class MemoryStore:
-    """Only what the handlers read: an aggregate's events."""
-
-    def __init__(self) -> None:
-        self.events: dict[uuid.UUID, list[Event]] = defaultdict(list)
-
-    def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
-        return list(self.events[aggregate_id])
-
-    def record(self, new_events: list[NewEvent]) -> None:
-        for new in new_events:
-            assert new.version == len(self.events[new.aggregate_id]) + 1
-            self.events[new.aggregate_id].append(new.event)
-
-
-def deliver(payload: dict[str, Any] | bytes, received_at: datetime, position: int = 1) -> Delivery:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return Delivery("OCO_PORTAL", position, "oco.portal.inscription", body, {}, received_at, 1)
+INSCRIPTIONS, QUESTIONS = (subscription.route for subscription in SUBSCRIPTIONS)
 
 
 def handle(
-    store: MemoryStore, payload: dict[str, Any] | bytes, received_at: datetime
+    uow: MemoryUnitOfWork,
+    payload: dict[str, Any] | bytes,
+    received_at: datetime,
+    route: Any = INSCRIPTIONS,
 ) -> list[Event]:
-    decided = list(handle_inscription_message(deliver(payload, received_at), store))  # type: ignore[arg-type]
-    store.record(decided)
-    return [new.event for new in decided]
+    """A portal message through the same decision path as the consumer's, in memory."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    incoming = Incoming("OCO_PORTAL", 1, "oco.portal.inscription", body, {}, received_at)
+    decision = decide_one(route, incoming, uow, broker_receipt)
+    if decision.dead_letter is not None:
+        raise DeadLetter(*decision.dead_letter)
+    return [new.event for new in decision.events]
 
 
 def refusal_codes(events: list[Event]) -> list[str]:
@@ -67,13 +53,13 @@ def refusal_codes(events: list[Event]) -> list[str]:
 
 
 def test_a_complete_inscription_in_time_is_received() -> None:
-    [received] = handle(MemoryStore(), submission(), at(2026, 7, 15, 10, 0))
+    [received] = handle(MemoryUnitOfWork(), submission(), at(2026, 7, 15, 10, 0))
     assert isinstance(received, InscriptionReceived)
     assert received.revision == 1 and received.rule_set_version.startswith("2027-2028")
 
 
 def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
     [received] = handle(store, submission("11111111"), at(2026, 7, 31, 17, 0, 0))
     assert isinstance(received, InscriptionReceived)
     late = submission("22222222", sent_at=at(2026, 7, 31, 16, 59))
@@ -150,21 +136,21 @@ def test_the_closing_second_is_in_time_and_the_next_one_is_not() -> None:
 def test_each_failure_is_listed_with_its_code(
     payload: dict[str, Any], received_at: datetime, codes: list[str]
 ) -> None:
-    assert refusal_codes(handle(MemoryStore(), payload, received_at)) == codes
+    assert refusal_codes(handle(MemoryUnitOfWork(), payload, received_at)) == codes
 
 
 def test_a_document_exactly_six_months_old_is_still_valid() -> None:
     documents = [
         document(k, "2026-01-01" if k == "kvk_extract" else "2026-05-04") for k in REQUIRED_2027
     ]
-    [received] = handle(MemoryStore(), submission(documents=documents), at(2026, 7, 1, 9))
+    [received] = handle(MemoryUnitOfWork(), submission(documents=documents), at(2026, 7, 1, 9))
     assert isinstance(received, InscriptionReceived)
-    [rejected] = handle(MemoryStore(), submission(documents=documents), at(2026, 7, 2, 9))
+    [rejected] = handle(MemoryUnitOfWork(), submission(documents=documents), at(2026, 7, 2, 9))
     assert isinstance(rejected, InscriptionRejected)
 
 
 def test_amendment_withdrawal_and_the_close() -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
     first = handle(store, submission("33333333"), at(2026, 7, 1, 9))
     amended = handle(
         store,
@@ -189,14 +175,32 @@ def test_amendment_withdrawal_and_the_close() -> None:
 
 
 def test_the_same_message_twice_is_one_event() -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
     payload = submission("44444444")
     assert len(handle(store, payload, at(2026, 7, 1, 9))) == 1
     assert handle(store, payload, at(2026, 7, 9, 9)) == []
 
 
+def test_a_message_id_used_again_for_another_message_is_refused_once() -> None:
+    store = MemoryUnitOfWork()
+    first = submission("44444445")
+    [received] = handle(store, first, at(2026, 7, 1, 9))
+    assert isinstance(received, InscriptionReceived)
+    other = {
+        **submission("44444445", regions=(("utrecht", False),)),
+        "message_id": first["message_id"],
+    }
+    [refused] = handle(store, other, at(2026, 7, 2, 9))
+    assert isinstance(refused, InscriptionRejected)
+    assert [(r.code, r.field) for r in refused.refusals] == [
+        (RefusalCode.MESSAGE_ID_REUSED, "message_id")
+    ]
+    assert handle(store, other, at(2026, 7, 3, 9)) == []  # refused before: no second refusal
+    assert handle(store, first, at(2026, 7, 3, 9)) == []  # the original: still no second effect
+
+
 def test_an_attributable_malformed_message_is_rejected_and_an_anonymous_one_dead_lettered() -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
     broken = {**submission("55555555"), "regions": "amsterdam"}
     [rejected] = handle(store, broken, at(2026, 7, 1, 9))
     assert isinstance(rejected, InscriptionRejected)
@@ -209,12 +213,10 @@ def test_an_attributable_malformed_message_is_rejected_and_an_anonymous_one_dead
 
 
 def test_questions_until_the_deadline_and_the_nota() -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
 
     def ask(payload: dict[str, Any], received_at: datetime) -> list[Event]:
-        decided = list(handle_question_message(deliver(payload, received_at), store))  # type: ignore[arg-type]
-        store.record(decided)
-        return [new.event for new in decided]
+        return handle(store, payload, received_at, QUESTIONS)
 
     on_time = question()
     [received] = ask(on_time, at(2026, 6, 12, 12, 0, 0))
@@ -230,7 +232,7 @@ def test_questions_until_the_deadline_and_the_nota() -> None:
 @settings(max_examples=1000, deadline=None)
 @given(payload=malformed_payloads())
 def test_malformed_payloads_end_as_a_rejection_or_a_dead_letter(payload: bytes) -> None:
-    store = MemoryStore()
+    store = MemoryUnitOfWork()
     try:
         events = handle(store, payload, datetime(2026, 7, 1, 9, tzinfo=UTC))
     except DeadLetter as dead:

@@ -1,13 +1,19 @@
-"""Wires the objection service: event store, relay and probes; consumers join as built."""
+"""Wires the objection service: its subscriptions, read models, relay and probes."""
 
 from __future__ import annotations
 
-from oco_shared.runtime import ServiceRuntime
+from oco_shared.handling import ReceiptClock, broker_receipt
+from oco_shared.runtime import ServiceDefinition, ServiceRuntime
 from oco_shared.settings import Settings
 
+from oco_objection.entrypoints.subjects import SUBSCRIPTIONS
+
 SERVICE = "objection"
-DEFAULT_PORT = 8104
+
+DEFINITION = ServiceDefinition(service=SERVICE, default_port=8104, subscriptions=SUBSCRIPTIONS)
 
 
-def bootstrap(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(SERVICE, settings or Settings(), default_port=DEFAULT_PORT)
+def bootstrap(
+    settings: Settings | None = None, receipt: ReceiptClock = broker_receipt
+) -> ServiceRuntime:
+    return ServiceRuntime(DEFINITION, settings or Settings(), receipt=receipt)

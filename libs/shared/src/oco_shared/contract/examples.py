@@ -278,6 +278,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "attempts": 1,
         "received_at": "2026-07-15T08:30:00+00:00",
         "headers": {"Nats-Msg-Id": str(_MESSAGE)},
+        "payload_bytes": 15,
         "payload_base64": "/yBub3QgYSBtZXNzYWdl",
     },
 }

@@ -44,6 +44,7 @@ class RefusalCode(StrEnum):
     """Stable reason codes; portals may switch on them."""
 
     MALFORMED = "malformed"
+    MESSAGE_ID_REUSED = "message_id_reused"
     UNKNOWN_ROUND = "unknown_round"
     INSCRIPTION_NOT_OPEN = "inscription_not_open"
     INSCRIPTION_CLOSED = "inscription_closed"

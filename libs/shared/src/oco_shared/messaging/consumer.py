@@ -1,230 +1,309 @@
-"""Exactly-once effect over at-least-once delivery.
+"""Exactly-once effect over at-least-once delivery, a batch at a time.
 
-A durable pull consumer hands over one message at a time (so the upstream order holds).
-The service's policy decides the new events; they are recorded together with the
-upstream position in one transaction. A redelivered or replayed message finds its
-position tracked and is acknowledged with no second effect. A message that can never
-succeed (the policy raises `DeadLetter`, or it failed `max_deliver` times) goes to the
-dead-letter subject with the reason, the payload, the headers and the upstream position,
-and its position is tracked so the consumer goes on with the next one.
+A durable pull consumer fetches what is waiting (up to a batch; at low load that is one
+or two messages, under a backlog hundreds), and in **one** thread call and **one**
+transaction the shared decision path (`oco_shared.handling.decide_batch`) decides each
+message in upstream order and records the new events, the handled message ids, the dead
+letters and one tracking record with the highest upstream position. Acks follow the
+commit. A redelivered message at or below the tracked position has no second effect.
+
+Order holds because:
+- one process fetches per durable consumer (a PostgreSQL advisory lock);
+- messages behind a failing one stay in hand, kept alive with `in_progress`, so the
+  server never redelivers them around it; only the handler's own failures count as
+  attempts (a database outage is waited out);
+- when a new incarnation starts and the server still has messages outstanding from
+  the old one, the durable consumer is recreated from the tracked position, so
+  nothing fetched later can overtake them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
+import asyncpg
 import structlog
-from eventsourcing.persistence import Tracking
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy as ServerAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from opentelemetry import propagate, trace
 
-from oco_shared.eventstore import AlreadyProcessed, ConcurrencyConflict, EventStore, NewEvent
-from oco_shared.messaging.topology import Topology
-from oco_shared.observability import current_trace_headers
+from oco_shared.eventstore import BatchReader, ConcurrencyConflict, EventStore, Recording
+from oco_shared.handling import (
+    INFRASTRUCTURE_ERRORS,
+    TRACE_HEADERS,
+    Failure,
+    Incoming,
+    ReceiptClock,
+    Route,
+    broker_receipt,
+    decide_batch,
+)
 
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One upstream message as the broker delivered it."""
-
-    stream: str
-    position: int
-    subject: str
-    body: bytes
-    headers: Mapping[str, str]
-    received_at: datetime
-    attempt: int
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-class DeadLetter(Exception):
-    """A message that can never be handled; `code` is a stable reason."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
-
-
-class DeadLetterRecord(BaseModel):
-    """What lands on `<prefix>.deadletter.<service>`: enough to replay or repair by hand."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    service: str
-    consumer: str
-    reason: str = Field(description="stable code, e.g. malformed, max_deliver_exceeded")
-    error: str
-    upstream_stream: str
-    upstream_position: int
-    subject: str
-    attempts: int
-    received_at: AwareDatetime = Field(description="the broker's receipt time")
-    headers: dict[str, str]
-    payload: str | None = Field(default=None, description="the original body, if UTF-8")
-    payload_base64: str | None = Field(default=None, description="else base64")
+async def hold_advisory_lock(
+    database_url: str, name: str, stop: asyncio.Event, on_wait: Callable[[], None]
+) -> asyncpg.Connection | None:
+    """A connection holding the session lock `name`, or None when stopped while waiting."""
+    connection = await asyncpg.connect(database_url)
+    key = advisory_key(name)
+    while not stop.is_set():
+        if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            return connection
+        on_wait()
+        await wait_or_stop(stop, 1.0)
+    await connection.close()
+    return None
 
 
-Policy = Callable[[Delivery], Sequence[NewEvent]]
-
-
-def _printable(body: bytes) -> dict[str, str]:
+async def close_quietly(connection: asyncpg.Connection) -> None:
+    """Close, or drop a connection that a database restart already broke."""
     try:
-        return {"payload": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"payload_base64": base64.b64encode(body).decode()}
+        await asyncio.wait_for(connection.close(), 2)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        connection.terminate()
 
 
-class ExactlyOnceConsumer:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+class BatchConsumer:
+    """One route of a service on its upstream subject, as one supervised task."""
+
     def __init__(
         self,
         *,
         service: str,
-        name: str,
+        route: Route,
         upstream_stream: str,
         subject: str,
         store: EventStore,
-        policy: Policy,
-        topology: Topology,
+        js: Callable[[], JetStreamContext],
+        database_url: str,
+        receipt: ReceiptClock = broker_receipt,
+        batch_size: int = 256,
         max_deliver: int = 5,
         ack_wait_seconds: float = 30.0,
         backoff_seconds: Sequence[float] = (0.5, 2.0, 5.0, 15.0),
+        on_commit: Callable[[], None] = lambda: None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.service = service
-        self.durable = f"{service}-{name}"
+        self.route = route
+        self.durable = f"{service}-{route.name}"
         self.upstream_stream = upstream_stream
         self.subject = subject
         self.store = store
-        self.policy = policy
-        self.topology = topology
+        self.js = js
+        self.database_url = database_url
+        self.receipt = receipt
+        self.batch_size = batch_size
         self.max_deliver = max_deliver
         self.ack_wait_seconds = ack_wait_seconds
         self.backoff_seconds = tuple(backoff_seconds)
-        self.js: JetStreamContext | None = None
+        self.on_commit = on_commit
+        self.tracer = tracer or trace.get_tracer(__name__)
+        self.state = "starting"
         self.handled = 0
+        self.last_position = 0
+        self._failures: dict[int, tuple[int, str]] = {}
+        self._conflicted = False
 
-    def attach(self, broker: NatsBroker) -> None:
-        """Subscribe on the broker: durable pull, one message in flight, manual acks."""
-        broker.subscriber(
-            self.subject,
-            stream=JStream(self.upstream_stream, declare=False),
-            durable=self.durable,
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
-            config=ConsumerConfig(
-                durable_name=self.durable,
-                ack_policy=ServerAckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                # One in flight keeps the upstream order through redeliveries.
-                max_ack_pending=1,
-                # Unlimited on the server: this consumer dead-letters at max_deliver
-                # itself, so the server never drops a message silently.
-                max_deliver=-1,
-                ack_wait=self.ack_wait_seconds,
-                filter_subject=self.subject,
-            ),
-            ack_policy=AckPolicy.MANUAL,
-            decoder=_raw_body,
-            title=f"{self.durable}:{self.subject}",
-        )(self.handle)
+    @property
+    def name(self) -> str:
+        return f"consumer:{self.route.name}"
 
-    async def handle(self, body: bytes, msg: NatsMessage) -> None:
-        raw = msg.raw_message
-        meta = raw.metadata
-        delivery = Delivery(
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "handled": self.handled, "position": self.last_position}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        lock = await hold_advisory_lock(
+            self.database_url,
+            f"oco-consumer:{self.store.schema}:{self.durable}",
+            stop,
+            lambda: setattr(self, "state", "waiting_for_lock"),
+        )
+        if lock is None:
+            return
+        subscription = None
+        try:
+            subscription = await self._subscribe()
+            self.state = "running"
+            pending: list[Msg] = []
+            while not stop.is_set():
+                if lock.is_closed():
+                    raise ConnectionError("the advisory lock's connection was lost")
+                if not pending:
+                    pending = await self._fetch(subscription)
+                    continue
+                pending = await self._process(pending, stop)
+        finally:
+            if subscription is not None:
+                with contextlib.suppress(NatsError):
+                    await subscription.unsubscribe()
+            await close_quietly(lock)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        js = self.js()
+        tracked = await asyncio.to_thread(self.store.recorder.max_tracking_id, self.durable)
+        try:
+            info = await js.consumer_info(self.upstream_stream, self.durable)
+        except NotFoundError:
+            info = None
+        if info is not None and info.num_ack_pending:
+            # Messages outstanding from an earlier incarnation would be redelivered only
+            # after ack_wait, behind newer ones: start again from what was recorded.
+            log.info("consumer.rewound", consumer=self.durable, tracked=tracked or 0)
+            await js.delete_consumer(self.upstream_stream, self.durable)
+            info = None
+        if info is None:
+            await js.add_consumer(self.upstream_stream, self._config(tracked or 0))
+        return await js.pull_subscribe_bind(self.durable, self.upstream_stream)
+
+    def _config(self, tracked: int) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if tracked else DeliverPolicy.ALL,
+            opt_start_seq=tracked + 1 if tracked else None,
+            # The consumer holds at most one batch; the server never needs more out.
+            max_ack_pending=self.batch_size * 2,
+            # Unlimited on the server: this consumer dead-letters after max_deliver of
+            # its own failures, so the server never drops a message silently.
+            max_deliver=-1,
+            ack_wait=self.ack_wait_seconds,
+            filter_subject=self.subject,
+        )
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await subscription.fetch(self.batch_size, timeout=1.0)
+        except (TimeoutError, NatsError):
+            # Nothing waiting, or the broker is away: nats-py reconnects by itself.
+            return []
+
+    async def _process(self, pending: list[Msg], stop: asyncio.Event) -> list[Msg]:
+        """Decide and record `pending`; return what is still to do."""
+        # After a conflict the head goes alone, so a conflict is pinned on one message.
+        in_hand = pending[:1] if self._conflicted else pending
+        batch = [self._incoming(msg) for msg in in_hand]
+        carrier = {k: v for k, v in batch[0].headers.items() if k in TRACE_HEADERS}
+        with self.tracer.start_as_current_span(
+            f"{self.durable} process", context=propagate.extract(carrier)
+        ) as span:
+            span.set_attribute("messaging.batch.message_count", len(batch))
+            try:
+                done, failure = await asyncio.to_thread(self._transact, batch)
+            except INFRASTRUCTURE_ERRORS as error:
+                # A server's failure, not the message's: wait it out with the batch in hand.
+                self.state = "waiting_for_database"
+                log.warning("consumer.waiting", consumer=self.durable, error=repr(error))
+                await self._hold(pending, self.backoff_seconds[0], stop)
+                return pending
+            except ConcurrencyConflict as conflict:
+                if not self._conflicted:
+                    self._conflicted = True
+                    return pending
+                done, failure = 0, Failure(0, conflict)
+            self.state = "running"
+            self.on_commit()
+            for msg in in_hand[:done]:
+                await _ack(msg)
+            if done:
+                self._conflicted = False
+                self.handled += done
+                self.last_position = batch[done - 1].position
+                for incoming in batch[:done]:
+                    self._failures.pop(incoming.position, None)
+                log.info(
+                    "consumer.handled",
+                    consumer=self.durable,
+                    count=done,
+                    last_position=self.last_position,
+                )
+        if failure is not None:
+            failed = batch[failure.index]
+            attempts = self._failures.get(failed.position, (0, ""))[0] + 1
+            self._failures[failed.position] = (attempts, repr(failure.error)[:2000])
+            log.error(
+                "consumer.handler_failed",
+                consumer=self.durable,
+                position=failed.position,
+                attempt=attempts,
+                exc_info=failure.error,
+            )
+            await self._hold(pending[done:], self._backoff(attempts), stop)
+        return pending[done:]
+
+    def _transact(self, batch: list[Incoming]) -> tuple[int, Failure | None]:
+        def work(reader: BatchReader) -> tuple[Recording, tuple[int, Failure | None]]:
+            recording, outcome = decide_batch(
+                reader,
+                self.route,
+                self.durable,
+                batch,
+                receipt=self.receipt,
+                failures=self._failures,
+                max_attempts=self.max_deliver,
+            )
+            for dead in recording.dead_letters:
+                log.warning(
+                    "consumer.dead_lettered",
+                    consumer=self.durable,
+                    position=dead.upstream_position,
+                    reason=dead.reason,
+                    error=dead.error[:500],
+                )
+            return recording, outcome
+
+        return self.store.transact(work)
+
+    def _incoming(self, msg: Msg) -> Incoming:
+        meta = msg.metadata
+        return Incoming(
             stream=meta.stream,
             position=meta.sequence.stream,
-            subject=raw.subject,
-            body=body,
-            headers=dict(raw.headers or {}),
+            subject=msg.subject,
+            body=msg.data,
+            headers=dict(msg.headers or {}),
             received_at=meta.timestamp.astimezone(UTC),
-            attempt=meta.num_delivered,
+            delivery_count=meta.num_delivered,
         )
-        bound = log.bind(
-            service=self.service,
-            consumer=self.durable,
-            stream=delivery.stream,
-            position=delivery.position,
-        )
-        tracking = Tracking(self.durable, delivery.position)
-        if await asyncio.to_thread(self.store.is_processed, self.durable, delivery.position):
-            bound.info("consumer.redelivery_ignored", attempt=delivery.attempt)
-            await msg.ack()
-            return
-        try:
-            decided = await asyncio.to_thread(self.policy, delivery)
-            # The trace context of this message travels with what it caused.
-            headers = current_trace_headers()
-            new_events = [replace(new, headers={**new.headers, **headers}) for new in decided]
-            await asyncio.to_thread(self.store.append, new_events, tracking)
-        except AlreadyProcessed:
-            bound.info("consumer.redelivery_ignored", attempt=delivery.attempt)
-        except DeadLetter as dead:
-            await self._dead_letter(delivery, dead.code, dead.detail)
-        except ConcurrencyConflict as conflict:
-            bound.warning("consumer.conflict_retry", error=str(conflict))
-            await msg.nack(delay=self._backoff(delivery.attempt))
-            return
-        except Exception as error:  # the policy's own failure: retry, then dead-letter
-            if delivery.attempt >= self.max_deliver:
-                await self._dead_letter(delivery, "max_deliver_exceeded", repr(error))
-            else:
-                bound.warning("consumer.retry", attempt=delivery.attempt, error=repr(error))
-                await msg.nack(delay=self._backoff(delivery.attempt))
-                return
-        else:
-            bound.info("consumer.handled", recorded=len(new_events))
-        self.handled += 1
-        await msg.ack()
 
     def _backoff(self, attempt: int) -> float:
         return self.backoff_seconds[min(attempt, len(self.backoff_seconds)) - 1]
 
-    async def _dead_letter(self, delivery: Delivery, code: str, detail: str) -> None:
-        record = DeadLetterRecord(
-            service=self.service,
-            consumer=self.durable,
-            reason=code,
-            error=detail,
-            upstream_stream=delivery.stream,
-            upstream_position=delivery.position,
-            subject=delivery.subject,
-            attempts=delivery.attempt,
-            received_at=delivery.received_at,
-            headers=dict(delivery.headers),
-            **_printable(delivery.body),
-        )
-        assert self.js is not None, "the runtime sets the JetStream context before start"
-        await self.js.publish(
-            self.topology.deadletter_subject(self.service),
-            record.model_dump_json(exclude_none=True).encode(),
-            stream=self.topology.deadletter_stream,
-            headers={"Nats-Msg-Id": f"{self.durable}:{delivery.stream}:{delivery.position}"},
-        )
-        # Track the position with no events: the next message comes next.
-        with contextlib.suppress(AlreadyProcessed):
-            await asyncio.to_thread(
-                self.store.append, [], Tracking(self.durable, delivery.position)
-            )
-        log.warning(
-            "consumer.dead_lettered",
-            consumer=self.durable,
-            position=delivery.position,
-            reason=code,
-            error=detail,
-        )
+    async def _hold(self, messages: list[Msg], seconds: float, stop: asyncio.Event) -> None:
+        """Wait, telling the server the messages are still being worked on."""
+        until = time.monotonic() + seconds
+        while not stop.is_set() and (remaining := until - time.monotonic()) > 0:
+            for msg in messages:
+                try:
+                    await msg.in_progress()
+                except NatsError:
+                    break
+            await wait_or_stop(stop, min(remaining, self.ack_wait_seconds / 3))
 
 
-async def _raw_body(msg: Any) -> bytes:
-    body: bytes = msg.body
-    return body
+async def _ack(msg: Msg) -> None:
+    # Recorded already: if the ack is lost, the redelivery is recognised by its position.
+    with contextlib.suppress(NatsError):
+        await msg.ack()

@@ -1,134 +1,220 @@
 """The outbox relay: publish every recorded event, in commit order, exactly once.
 
-The relay reads the service's notification log after its last published position,
-publishes each event to JetStream with `Nats-Msg-Id` = event id, waits for the ack, and
-only then records the new position. Killed at any point, it republishes at most the
-batch it was in, which the stream's duplicate window drops. Only one relay per service
-publishes at a time: it holds a PostgreSQL advisory lock, and a second one waits.
+The relay reads the service's notification log after its last published position and
+publishes each event to JetStream with `Nats-Msg-Id` = event id, keeping up to a window
+of publishes in flight on its one connection (which delivers them in order). It records
+the position only up to the last contiguously acknowledged event; a failed publish stops
+the window, and the relay starts again from there. Killed at any point, it republishes
+at most one window, which the stream's duplicate window drops. It also publishes the
+service's dead letters (a bounded record; the whole payload stays in PostgreSQL).
+Only one relay per service publishes: it holds a PostgreSQL advisory lock.
+It wakes on the NOTIFY the store sends after each commit, with a slow poll as fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
+import base64
 import json
-from enum import StrEnum
+from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import structlog
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from oco_shared.eventstore import AsyncEventStore
+from oco_shared.eventstore import EventStore, LogEntry, compact_json
+from oco_shared.messaging.consumer import close_quietly, hold_advisory_lock, wait_or_stop
+from oco_shared.messaging.log import Wakeup, read_log, wait_for_wakeup
 from oco_shared.messaging.topology import Topology
 
 log = structlog.get_logger(__name__)
 
-
-class RelayState(StrEnum):
-    STARTING = "starting"
-    WAITING_FOR_LOCK = "waiting_for_lock"
-    RUNNING = "running"
-    STOPPED = "stopped"
+DEAD_LETTER_PAYLOAD_PREFIX = 16 * 1024  # bytes of the original body in the published record
 
 
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+class DeadLetterRecord(BaseModel):
+    """What lands on `<prefix>.deadletter.<service>`: the reason, and where to find the rest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: str
+    consumer: str
+    reason: str = Field(description="stable code, e.g. malformed, max_deliver_exceeded")
+    error: str = Field(max_length=2000)
+    upstream_stream: str
+    upstream_position: int
+    subject: str
+    attempts: int
+    received_at: AwareDatetime = Field(description="the broker's receipt time")
+    headers: dict[str, str]
+    payload_bytes: int = Field(description="size of the whole payload, kept in PostgreSQL")
+    payload: str | None = Field(default=None, description="the start of the body, if it is UTF-8")
+    payload_base64: str | None = Field(default=None, description="else its start in base64")
+
+
+def dead_letter_record(service: str, row: asyncpg.Record) -> DeadLetterRecord:
+    body: bytes = row["payload"]
+    prefix = body[:DEAD_LETTER_PAYLOAD_PREFIX]
+    try:
+        shown: dict[str, str] = {"payload": prefix.decode("utf-8")}
+    except UnicodeDecodeError:
+        shown = {"payload_base64": base64.b64encode(prefix).decode()}
+    return DeadLetterRecord(
+        service=service,
+        consumer=row["consumer"],
+        reason=row["reason"],
+        error=row["error"][:2000],
+        upstream_stream=row["upstream_stream"],
+        upstream_position=row["upstream_position"],
+        subject=row["subject"],
+        attempts=row["attempts"],
+        received_at=row["received_at"],
+        headers=json.loads(row["headers"]),
+        payload_bytes=len(body),
+        **shown,
+    )
+
+
+class PublishFailed(Exception):
+    """JetStream did not acknowledge an event; the relay resumes from the last one it did."""
 
 
 class OutboxRelay:
     def __init__(
         self,
-        store: AsyncEventStore,
-        js: JetStreamContext,
+        store: EventStore,
+        js: Callable[[], JetStreamContext],
         topology: Topology,
         service: str,
         database_url: str,
+        wakeup: Wakeup,
         *,
-        batch_size: int = 500,
-        poll_interval: float = 0.05,
+        window: int = 256,
         publish_timeout: float = 5.0,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.store = store
         self.js = js
         self.topology = topology
         self.service = service
         self.database_url = database_url
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
+        self.wakeup = wakeup
+        self.woken = wakeup.subscribe()
+        self.window = window
         self.publish_timeout = publish_timeout
-        self.schema = store.sync.schema
-        self.state = RelayState.STARTING
+        self.poll_seconds = poll_seconds
+        self.stream = topology.service_stream(service)
+        self.state = "starting"
         self.position = 0
+        self.last_error: str | None = None
+
+    name = "relay"
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "position": self.position, "error": self.last_error}
 
     async def run(self, stop: asyncio.Event) -> None:
-        connection = await asyncpg.connect(self.database_url)
+        connection = await hold_advisory_lock(
+            self.database_url,
+            f"oco-relay:{self.store.schema}:{self.stream}",
+            stop,
+            lambda: setattr(self, "state", "waiting_for_lock"),
+        )
+        if connection is None:
+            return
         try:
-            if not await self._acquire_lock(connection, stop):
-                return
-            self.position = await self._published_position(connection)
-            self.state = RelayState.RUNNING
+            await connection.execute(
+                "SELECT set_config('search_path', $1, false)", self.store.schema
+            )
+            await self.wakeup.listen(connection)
+            self.position = (
+                await connection.fetchval(
+                    "SELECT position FROM relay_position WHERE stream = $1", self.stream
+                )
+                or 0
+            )
+            self.state = "running"
             log.info("relay.running", service=self.service, position=self.position)
             while not stop.is_set():
                 try:
-                    published = await self._publish_batch(connection)
-                except (TimeoutError, NatsError) as error:
-                    # The broker is away: keep the position, retry; nothing is skipped.
+                    busy = await self._publish_events(connection)
+                    busy = await self._publish_dead_letters(connection) or busy
+                except (PublishFailed, NatsError, TimeoutError) as error:
+                    # The broker is away or refused: keep the position, retry; nothing is skipped.
+                    self.state, self.last_error = "retrying", repr(error)
                     log.warning("relay.publish_failed", service=self.service, error=repr(error))
                     await wait_or_stop(stop, 1.0)
                     continue
-                if not published:
-                    await wait_or_stop(stop, self.poll_interval)
+                self.state, self.last_error = "running", None
+                if not busy:
+                    await wait_for_wakeup(self.woken, stop, self.poll_seconds)
         finally:
-            self.state = RelayState.STOPPED
-            await connection.close()
+            await close_quietly(connection)
 
-    async def _acquire_lock(self, connection: asyncpg.Connection, stop: asyncio.Event) -> bool:
-        key = advisory_key(f"oco-relay:{self.schema}:{self.topology.service_stream(self.service)}")
-        self.state = RelayState.WAITING_FOR_LOCK
-        while not stop.is_set():
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                return True
-            log.info("relay.waiting_for_lock", service=self.service)
-            await wait_or_stop(stop, 1.0)
-        return False
-
-    async def _published_position(self, connection: asyncpg.Connection) -> int:
-        position = await connection.fetchval(
-            f'SELECT position FROM "{self.schema}".relay_position WHERE stream = $1',
-            self.topology.service_stream(self.service),
-        )
-        return int(position or 0)
-
-    async def _publish_batch(self, connection: asyncpg.Connection) -> bool:
-        entries = await self.store.outbox(self.position, self.batch_size)
+    async def _publish_events(self, connection: asyncpg.Connection) -> bool:
+        entries = await read_log(connection, self.store, self.position, self.window)
         if not entries:
             return False
-        stream = self.topology.service_stream(self.service)
-        for entry in entries:
-            document = entry.document
-            await self.js.publish(
-                self.topology.event_subject(self.service, document["type"]),
-                json.dumps(document, separators=(",", ":")).encode(),
-                timeout=self.publish_timeout,
-                stream=stream,
-                headers={**entry.headers, "Nats-Msg-Id": document["event_id"]},
-            )
-        last = entries[-1].position
-        await connection.execute(
-            f'INSERT INTO "{self.schema}".relay_position (stream, position) VALUES ($1, $2)'
-            " ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position",
-            stream,
-            last,
-        )
-        self.position = last
-        log.debug("relay.published", service=self.service, position=last, count=len(entries))
+        js = self.js()
+        in_flight: deque[tuple[LogEntry, asyncio.Future[Any]]] = deque()
+        acknowledged = self.position
+        try:
+            for entry in entries:
+                document = entry.document
+                future = await js.publish_async(
+                    self.topology.event_subject(self.service, document["type"]),
+                    compact_json(document),
+                    stream=self.stream,
+                    headers={**entry.headers, "Nats-Msg-Id": document["event_id"]},
+                )
+                in_flight.append((entry, future))
+            while in_flight:
+                entry, future = in_flight[0]
+                try:
+                    await asyncio.wait_for(asyncio.shield(future), self.publish_timeout)
+                except Exception as error:
+                    raise PublishFailed(f"event at position {entry.position}: {error!r}") from error
+                in_flight.popleft()
+                acknowledged = entry.position
+        finally:
+            for _, future in in_flight:
+                future.cancel()  # frees its place in nats-py's window of pending publishes
+            if acknowledged > self.position:
+                await connection.execute(
+                    "INSERT INTO relay_position (stream, position) VALUES ($1, $2)"
+                    " ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position",
+                    self.stream,
+                    acknowledged,
+                )
+                self.position = acknowledged
         return True
 
-
-async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep `seconds`, or less if `stop` is set meanwhile."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    async def _publish_dead_letters(self, connection: asyncpg.Connection) -> bool:
+        rows = await connection.fetch(
+            "SELECT * FROM dead_letters WHERE NOT published"
+            " ORDER BY recorded_at, upstream_stream, upstream_position LIMIT 100"
+        )
+        js = self.js()
+        for row in rows:
+            record = dead_letter_record(self.service, row)
+            await js.publish(
+                self.topology.deadletter_subject(self.service),
+                record.model_dump_json(exclude_none=True).encode(),
+                timeout=self.publish_timeout,
+                stream=self.topology.deadletter_stream,
+                headers={
+                    "Nats-Msg-Id": f"{self.service}:{record.upstream_stream}:"
+                    f"{record.upstream_position}"
+                },
+            )
+            await connection.execute(
+                "UPDATE dead_letters SET published = true"
+                " WHERE upstream_stream = $1 AND upstream_position = $2",
+                record.upstream_stream,
+                record.upstream_position,
+            )
+        return bool(rows)

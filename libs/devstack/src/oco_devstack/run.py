@@ -1,0 +1,137 @@
+"""`oco run`: every service as a child process on one machine, for development.
+
+The services are found through the `oco.services` entry-point group, so this package
+never imports one; each runs as `python -m <package>` with its own HTTP port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+from types import FrameType
+
+from oco_shared.settings import Settings
+
+from oco_devstack.servers import STOP_TIMEOUT, StackError, stack_down, stack_status, stack_up
+
+FIRST_SERVICE_PORT = 8101
+
+
+def service_ports(
+    names: Iterable[str], environ: Mapping[str, str], first: int = FIRST_SERVICE_PORT
+) -> dict[str, int]:
+    """A distinct HTTP port per service, the same on every run: `first` upwards in name order,
+    unless OCO_HTTP_PORT_<NAME> pins one (the others then step around it)."""
+    ordered = sorted(names)
+    pinned: dict[str, int] = {}
+    for name in ordered:
+        variable = "OCO_HTTP_PORT_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+        if variable in environ:
+            value = environ[variable]
+            if not value.isdigit() or not 0 < int(value) < 65536:
+                raise ValueError(f"{variable}={value!r} is not a port number")
+            pinned[name] = int(value)
+    if len(set(pinned.values())) < len(pinned):
+        raise ValueError(f"two services are pinned to the same port: {pinned}")
+    ports, candidate = dict(pinned), first
+    for name in ordered:
+        if name not in ports:
+            while candidate in pinned.values():
+                candidate += 1
+            ports[name] = candidate
+            candidate += 1
+    return {name: ports[name] for name in ordered}
+
+
+class _Signals:
+    """SIGINT and SIGTERM become a flag, so a shutdown in progress is never cut short."""
+
+    def __init__(self) -> None:
+        self.received = signal.SIGTERM
+        self.event = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signal.Signals(signum)
+        self.event.set()
+
+
+def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int) -> None:
+    """Forward the signal to each service's process group, kill it after STOP_TIMEOUT."""
+    for child in children.values():
+        if child.returncode is None:  # not yet reaped, so its group id is still ours
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signum)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for name, child in children.items():
+        try:
+            child.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killed", flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
+    services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
+    if not services:
+        print(
+            "no services registered (entry-point group oco.services); Ctrl-C stops the stack",
+            flush=True,
+        )
+    ports = service_ports([entry.name for entry in services], os.environ)
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for entry in services:
+            port = ports[entry.name]
+            children[entry.name] = subprocess.Popen(
+                [sys.executable, "-m", entry.module],
+                env={**env, "OCO_HTTP_PORT": str(port)},
+                process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
+            )
+            print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
+        while not signals.event.wait(0.5):
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with code {child.returncode}; stopping", flush=True)
+                    return 1
+        return 0
+    finally:
+        _stop_children(children, signals.received)
+
+
+def run() -> int:
+    """`oco run`: every registered service as a child process, on the embedded stack unless
+    both addresses are set; the stack is stopped again if this call started it."""
+    signals = _Signals()  # before the stack starts: a Ctrl-C then still stops it again
+    settings = Settings()
+    nats_url, database_url = settings.nats_url, settings.database_url
+    own_stack = False
+    try:
+        if not (nats_url and database_url):
+            own_stack = stack_status(settings.data_dir) is None
+            addresses = stack_up(settings.data_dir)
+            nats_url = nats_url or addresses.nats_url
+            database_url = database_url or addresses.database_url
+        print(f"OCO_NATS_URL={nats_url}\nOCO_DATABASE_URL={database_url}", flush=True)
+        if signals.event.is_set():
+            return 0
+        env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
+        return _supervise(env, settings.http_host, signals)
+    except (StackError, ValueError) as error:  # ValueError: a bad OCO_HTTP_PORT_<NAME>
+        print(f"oco: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if own_stack:
+            stack_down(settings.data_dir)
+            print("embedded stack stopped", flush=True)

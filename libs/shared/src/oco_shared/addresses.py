@@ -1,0 +1,59 @@
+"""Where a service finds the broker and the database, and whether the database answers.
+
+The addresses come from OCO_NATS_URL and OCO_DATABASE_URL. Where they are unset (a
+developer's machine), the embedded stack of the `oco-devstack` package has published its
+servers' addresses in a file under the data folder; reading that file keeps the
+development stack and its dependencies out of every service.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from oco_shared.settings import Settings
+
+
+class StartupError(RuntimeError):
+    """A setting that cannot work, named with its value."""
+
+
+def addresses_file(data_dir: Path) -> Path:
+    """Where a running embedded stack publishes `{"nats_url": …, "database_url": …}`."""
+    return data_dir.expanduser() / "stack" / "addresses.json"
+
+
+def resolve_addresses(settings: Settings) -> tuple[str, str]:
+    """The NATS and PostgreSQL addresses: from the settings, else the embedded stack's file."""
+    if settings.nats_url and settings.database_url:
+        return settings.nats_url, settings.database_url
+    try:
+        published = json.loads(addresses_file(settings.data_dir).read_text())
+        nats_url, database_url = str(published["nats_url"]), str(published["database_url"])
+    except (OSError, ValueError, TypeError, KeyError):  # none, or unreadable: no stack
+        missing = [
+            name
+            for name, value in (
+                ("OCO_NATS_URL", settings.nats_url),
+                ("OCO_DATABASE_URL", settings.database_url),
+            )
+            if not value
+        ]
+        raise StartupError(
+            f"{' and '.join(missing)} not set and no embedded stack runs under "
+            f"{settings.data_dir}: set them, or start the embedded servers with "
+            "`oco stack up` (or `make run`)"
+        ) from None
+    return settings.nats_url or nats_url, settings.database_url or database_url
+
+
+def check_database(database_url: str, timeout: float) -> None:
+    try:
+        with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        raise StartupError(
+            f"OCO_DATABASE_URL={database_url} is unreachable: {error}".strip()
+        ) from None

@@ -1,0 +1,373 @@
+"""How every service turns upstream messages into events: routes, decoding, one batch.
+
+A service declares a `Route` per subject: the contract types it accepts and one plain
+handler function per route, which takes the **typed** message (decoded and validated
+here, once, from the registry), a `UnitOfWork` to read aggregates, and the `Received`
+facts (receipt time, subject, payload digest); it returns the new events. Nothing here
+touches a broker: the consumer hands over transport-neutral `Incoming` messages and a
+reader inside its transaction, and records the `Recording` that `decide_batch` returns.
+
+Rules that hold for every service:
+- a message id (an event id, for upstream events) has one effect per service; the same
+  id again with the same body is acknowledged with no effect, with another body it is
+  refused (`message_id_reused`);
+- a message that cannot be decoded is refused by the route's `on_malformed` when it can
+  be attributed, else dead-lettered at once: it can never succeed, so it is never retried;
+- within a batch each message sees the effects of those before it (the unit of work
+  keeps the events decided so far).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
+from pydantic import ValidationError
+
+from oco_shared.contract import REGISTRY, Contract, Event, Message, UnknownType, UnsupportedVersion
+from oco_shared.contract.parts import Refusal, RefusalCode
+from oco_shared.eventstore import (
+    BatchReader,
+    DeadLetterEntry,
+    HandledMessage,
+    NewEvent,
+    Recording,
+)
+
+# Failures of a server, not of a message: waited out, never counted as an attempt.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+NAMESPACE = uuid.UUID("8d3f5a2e-1c4b-4f7a-9e6d-0b1c2d3e4f50")
+
+
+class UnitOfWork(Protocol):
+    """What a handler may read: an aggregate's events, including those decided earlier
+    in the same batch."""
+
+    def get(self, aggregate_id: uuid.UUID) -> Sequence[Event]: ...
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One upstream message as the broker delivered it, without the transport."""
+
+    stream: str
+    position: int
+    subject: str
+    body: bytes
+    headers: Mapping[str, str]
+    received_at: datetime
+    delivery_count: int = 1
+
+
+@dataclass(frozen=True)
+class Received:
+    """The facts of a message's arrival that a handler may use."""
+
+    at: datetime
+    subject: str
+    payload_sha256: str
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A body that is not a valid message of the route; `document` when it was JSON."""
+
+    document: dict[str, Any] | None
+    detail: str
+
+
+class DeadLetter(Exception):
+    """A message that can never be handled; `code` is a stable reason."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+M = TypeVar("M", bound=Contract)
+Handler = Callable[[M, UnitOfWork, Received], Sequence[NewEvent]]
+MalformedHandler = Callable[[Malformed, UnitOfWork, Received], Sequence[NewEvent] | None]
+Refuser = Callable[[M, Received, Refusal], Event]
+ReceiptClock = Callable[[Incoming], datetime]
+
+
+def broker_receipt(incoming: Incoming) -> datetime:
+    """Production: the JetStream timestamp of the message decides."""
+    return incoming.received_at
+
+
+@dataclass(frozen=True)
+class Route:
+    """One subject of a service: one handler per message type that arrives there."""
+
+    name: str
+    handlers: Mapping[type[Contract], Handler[Any]]
+    on_malformed: MalformedHandler | None = None
+    refuse: Refuser[Any] | None = None
+
+    @property
+    def accepts(self) -> tuple[type[Contract], ...]:
+        return tuple(self.handlers)
+
+
+def identity_of(contract: Contract) -> uuid.UUID:
+    """The id that has one effect per service: a message's id, an upstream event's id."""
+    if isinstance(contract, Message):
+        return contract.message_id
+    assert isinstance(contract, Event)
+    return contract.event_id
+
+
+def decode(body: bytes, accepts: tuple[type[M], ...]) -> M | Malformed:
+    """The typed message, or `Malformed` naming every validation error."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        return Malformed(None, f"not JSON: {error}")
+    if not isinstance(document, dict):
+        return Malformed(None, "not a JSON object")
+    try:
+        parsed = REGISTRY.parse(document)
+    except (ValidationError, UnknownType, UnsupportedVersion, RecursionError) as error:
+        return Malformed(document, validation_text(error))
+    if not isinstance(parsed, accepts):
+        names = ", ".join(model.TYPE for model in accepts)
+        return Malformed(document, f"type {parsed.TYPE!r} is not sent here; expected {names}")
+    return parsed
+
+
+def validation_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or '(message)'}: {issue['msg']}"
+            for issue in error.errors()[:20]
+        )
+    return str(error)
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def refusal_aggregate(message_id: uuid.UUID, payload_sha256: str) -> uuid.UUID:
+    """Where the refusal of a reused message id goes: one event per id and body."""
+    return uuid.uuid5(NAMESPACE, f"reused:{message_id}:{payload_sha256}")
+
+
+class BatchUnitOfWork:
+    """Reads through the batch's transaction once per aggregate and keeps what the batch
+    decided, so every message sees the effects of the ones before it."""
+
+    def __init__(self, reader: BatchReader, message_ids: Sequence[uuid.UUID]) -> None:
+        self._reader = reader
+        self._aggregates: dict[uuid.UUID, list[Event]] = {}
+        self._handled: dict[uuid.UUID, str | None] = dict.fromkeys(message_ids)
+        self._handled.update(reader.handled_messages(message_ids))
+
+    def get(self, aggregate_id: uuid.UUID) -> Sequence[Event]:
+        if aggregate_id not in self._aggregates:
+            self._aggregates[aggregate_id] = self._reader.aggregate_events(aggregate_id)
+        return self._aggregates[aggregate_id]
+
+    def handled_digest(self, message_id: uuid.UUID) -> str | None:
+        if message_id not in self._handled:  # not announced in Nats-Msg-Id
+            self._handled.update(self._reader.handled_messages([message_id]))
+        return self._handled.get(message_id)
+
+    def stage(self, events: Iterable[NewEvent], handled: tuple[uuid.UUID, str] | None) -> None:
+        for new in events:
+            self._aggregates.setdefault(new.aggregate_id, []).append(new.event)
+        if handled is not None:
+            self._handled[handled[0]] = handled[1]
+
+
+@dataclass
+class MemoryUnitOfWork:
+    """The same reads over dictionaries, for handler tests."""
+
+    aggregates: dict[uuid.UUID, list[Event]] = field(default_factory=dict)
+    handled: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    def get(self, aggregate_id: uuid.UUID) -> Sequence[Event]:
+        return self.aggregates.get(aggregate_id, [])
+
+    def handled_digest(self, message_id: uuid.UUID) -> str | None:
+        return self.handled.get(message_id)
+
+    def stage(self, events: Iterable[NewEvent], handled: tuple[uuid.UUID, str] | None) -> None:
+        for new in events:
+            stream = self.aggregates.setdefault(new.aggregate_id, [])
+            assert new.version == len(stream) + 1, f"version {new.version} after {len(stream)}"
+            stream.append(new.event)
+        if handled is not None:
+            self.handled[handled[0]] = handled[1]
+
+
+class StagingUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work as the shared decision path uses it."""
+
+    def handled_digest(self, message_id: uuid.UUID) -> str | None: ...
+
+    def stage(self, events: Iterable[NewEvent], handled: tuple[uuid.UUID, str] | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one message led to: events, or a dead letter (reason, error)."""
+
+    events: Sequence[NewEvent] = ()
+    handled: uuid.UUID | None = None
+    dead_letter: tuple[str, str] | None = None
+
+
+def decide_one(
+    route: Route, incoming: Incoming, uow: StagingUnitOfWork, receipt: ReceiptClock
+) -> Decision:
+    """Decide one message and stage its effects in `uow`. A handler's unexpected exception
+    propagates (the consumer retries it); everything that can never succeed is a
+    refusal or a dead letter."""
+    received = Received(receipt(incoming), incoming.subject, digest(incoming.body))
+    decoded = decode(incoming.body, route.accepts)
+    try:
+        if isinstance(decoded, Malformed):
+            refused = route.on_malformed(decoded, uow, received) if route.on_malformed else None
+            if refused is None:
+                return Decision(dead_letter=(RefusalCode.MALFORMED.value, decoded.detail))
+            events = list(refused)
+            identity = None
+        else:
+            identity = identity_of(decoded)
+            events = list(_judge(route, decoded, identity, uow, received))
+    except DeadLetter as dead:
+        return Decision(dead_letter=(dead.code, dead.detail))
+    trace = {k: v for k, v in incoming.headers.items() if k in TRACE_HEADERS}
+    if trace:
+        events = [
+            NewEvent(e.aggregate_id, e.version, e.event, {**e.headers, **trace}) for e in events
+        ]
+    first_time = identity is not None and uow.handled_digest(identity) is None
+    handled = (identity, received.payload_sha256) if first_time and identity else None
+    uow.stage(events, handled)
+    return Decision(events, handled=identity if handled else None)
+
+
+def _judge(
+    route: Route, message: Contract, identity: uuid.UUID, uow: StagingUnitOfWork, received: Received
+) -> Sequence[NewEvent]:
+    seen = uow.handled_digest(identity)
+    if seen is None:
+        return route.handlers[type(message)](message, uow, received)
+    if seen == received.payload_sha256:
+        return ()  # the same message again: no second effect
+    aggregate = refusal_aggregate(identity, received.payload_sha256)
+    if route.refuse is None:
+        raise DeadLetter(
+            RefusalCode.MESSAGE_ID_REUSED.value, f"{identity} was used for another body"
+        )
+    if uow.get(aggregate):
+        return ()  # refused before
+    refusal = Refusal(
+        code=RefusalCode.MESSAGE_ID_REUSED,
+        text=f"message_id {identity} was used before for a different message; "
+        "send a new message_id for a new message.",
+        rule="docs/contract (a message_id identifies one message)",
+        field="message_id",
+    )
+    return [NewEvent(aggregate, 1, route.refuse(message, received, refusal))]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A handler raised on the message at `index`: it is retried, the batch before it is kept."""
+
+    index: int
+    error: BaseException
+
+
+def decide_batch(
+    reader: BatchReader,
+    route: Route,
+    consumer: str,
+    batch: Sequence[Incoming],
+    *,
+    receipt: ReceiptClock = broker_receipt,
+    failures: Mapping[int, tuple[int, str]] | None = None,
+    max_attempts: int = 5,
+) -> tuple[Recording, tuple[int, Failure | None]]:
+    """Decide `batch` in upstream order inside the reader's transaction.
+
+    Returns what to record and (how many messages it covers, the failure that stopped
+    it). A message at or below the tracked position was processed before and has no
+    effect. A message that failed `max_attempts` times (`failures`: attempts and the last
+    error by position) is dead-lettered instead of tried again.
+    """
+    failures = failures or {}
+    tracked = reader.tracked_position(consumer)
+    uow = BatchUnitOfWork(reader, _message_ids(batch))
+    recording = Recording()
+    done, failure = 0, None
+    for index, incoming in enumerate(batch):
+        if incoming.position > tracked:
+            attempts, last_error = failures.get(incoming.position, (0, ""))
+            if attempts >= max_attempts:
+                decision = Decision(dead_letter=("max_deliver_exceeded", last_error))
+                incoming = replace(incoming, delivery_count=attempts)
+            else:
+                try:
+                    decision = decide_one(route, incoming, uow, receipt)
+                except INFRASTRUCTURE_ERRORS:
+                    raise
+                except Exception as error:
+                    failure = Failure(index, error)
+                    break
+            _add(recording, decision, consumer, incoming)
+        done = index + 1
+    covered = [incoming.position for incoming in batch[:done]]
+    if covered and max(covered) > tracked:
+        recording.tracking = Tracking(consumer, max(covered))
+    return recording, (done, failure)
+
+
+def _add(recording: Recording, decision: Decision, consumer: str, incoming: Incoming) -> None:
+    recording.events += decision.events
+    if decision.handled is not None:
+        recording.handled.append(
+            HandledMessage(decision.handled, digest(incoming.body), consumer, incoming.position)
+        )
+    if decision.dead_letter is not None:
+        reason, error = decision.dead_letter
+        recording.dead_letters.append(
+            DeadLetterEntry(
+                consumer=consumer,
+                upstream_stream=incoming.stream,
+                upstream_position=incoming.position,
+                subject=incoming.subject,
+                reason=reason,
+                error=error,
+                headers=dict(incoming.headers),
+                payload=incoming.body,
+                attempts=incoming.delivery_count,
+                received_at=incoming.received_at,
+            )
+        )
+
+
+def _message_ids(batch: Sequence[Incoming]) -> list[uuid.UUID]:
+    """The ids the batch names, read cheaply before decoding, to look them up in one query."""
+    ids = []
+    for incoming in batch:
+        header = incoming.headers.get("Nats-Msg-Id", "")
+        try:
+            ids.append(uuid.UUID(header))
+        except ValueError:
+            continue
+    return ids

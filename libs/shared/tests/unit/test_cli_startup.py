@@ -1,0 +1,30 @@
+"""`oco` builds its parser, with every registered command, on every call: that must stay cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from oco_shared import cli
+from oco_shared.messaging.topology import SERVICES
+
+PLUMBING = ("faststream", "eventsourcing", "asyncpg", "psycopg", "nats", "pgserver", "psutil")
+
+# A fresh interpreter: in this one, other tests have imported the plumbing already.
+BUILD_PARSER = f"""
+import sys
+from oco_shared.cli import build_parser
+build_parser()
+print(sorted(name for name in {PLUMBING!r} if name in sys.modules))
+"""
+
+
+def test_building_the_parser_imports_no_plumbing() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD_PARSER], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_migrate_offers_the_services_of_the_topology() -> None:
+    assert cli.SERVICES == SERVICES

@@ -1,0 +1,1 @@
+"""Adapters of assessment: the only code that touches its read models."""

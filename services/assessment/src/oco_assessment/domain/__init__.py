@@ -1,0 +1,1 @@
+"""The assessment domain: pure aggregates and deciders, no I/O."""

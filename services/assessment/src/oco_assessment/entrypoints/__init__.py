@@ -1,0 +1,1 @@
+"""Entry points of assessment: the table of subjects and the CLI."""

@@ -1,0 +1,1 @@
+"""Adapters of contracting: the only code that touches its read models."""

@@ -1,0 +1,1 @@
+"""The contracting domain: pure aggregates and deciders, no I/O."""

@@ -1,0 +1,1 @@
+"""Entry points of contracting: the table of subjects and the CLI."""

@@ -1,0 +1,1 @@
+"""Adapters of objection: the only code that touches its read models."""

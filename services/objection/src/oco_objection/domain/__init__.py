@@ -1,0 +1,1 @@
+"""The objection domain: pure aggregates and deciders, no I/O."""

@@ -1,0 +1,1 @@
+"""Entry points of objection: the table of subjects and the CLI."""
