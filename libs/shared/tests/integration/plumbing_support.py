@@ -9,11 +9,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from oco_shared.messaging.topology import Topology
 from oco_shared.settings import Settings
+from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,13 @@ async def stream_messages(js: JetStreamContext, stream: str, subject: str) -> li
 
 async def stream_documents(js: JetStreamContext, stream: str, subject: str) -> list[dict[str, Any]]:
     return [json.loads(message.data) for message in await stream_messages(js, stream, subject)]
+
+
+def stored_event_count(servers: Servers, schema: str) -> int:
+    """How many events a service's store holds."""
+    with psycopg.connect(servers.database_url) as db:
+        row = db.execute(
+            sql.SQL("SELECT count(*) FROM {}.stored_events").format(sql.Identifier(schema))
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -20,15 +20,19 @@ from pathlib import Path
 
 import httpx
 import nats
-import psycopg
 import pytest
 from nats.errors import Error as NatsError
 from oco_devstack.servers import stack_down, stack_up
 from oco_shared.runtime import ServiceRuntime
 from oco_shared.settings import Settings
-from plumbing_support import Isolation, Servers, stream_count, stream_documents
+from plumbing_support import (
+    Isolation,
+    Servers,
+    stored_event_count,
+    stream_count,
+    stream_documents,
+)
 from probe_service import PROBE, SOURCE, probe_event, probe_runtime
-from psycopg import sql
 
 pytestmark = pytest.mark.integration
 
@@ -120,14 +124,8 @@ async def run_through_outage(
         )
         await connection.close()
     await runtime.stop()
-    with psycopg.connect(servers.database_url) as db:
-        row = db.execute(
-            sql.SQL("SELECT count(*) FROM {}.stored_events").format(
-                sql.Identifier(f"{isolation.schema_prefix}{PROBE}")
-            )
-        ).fetchone()
-    assert row is not None
-    return upstream, [d["causation_id"] for d in documents], row[0], runtime, seen
+    stored = stored_event_count(servers, f"{isolation.schema_prefix}{PROBE}")
+    return upstream, [d["causation_id"] for d in documents], stored, runtime, seen
 
 
 async def _is(client: httpx.AsyncClient, status: int, seen: list[int]) -> bool:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
-import psycopg
 import pytest
 from nats.js import JetStreamContext
 from oco_shared.eventstore import EventStore, NewEvent
@@ -25,12 +24,12 @@ from oco_shared.messaging.topology import provision_streams
 from plumbing_support import (
     Isolation,
     Servers,
+    stored_event_count,
     stream_count,
     stream_documents,
     wait_for_count,
 )
 from probe_service import PROBE, SOURCE, probe_event
-from psycopg import sql
 
 pytestmark = pytest.mark.integration
 
@@ -134,14 +133,8 @@ async def run_consumer_through_sigkills(
         service.kill()
         service.wait()
         await connection.close()
-    with psycopg.connect(servers.database_url) as db:
-        row = db.execute(
-            sql.SQL("SELECT count(*) FROM {}.stored_events").format(
-                sql.Identifier(f"{isolation.schema_prefix}{PROBE}")
-            )
-        ).fetchone()
-    assert row is not None
-    return CrashRun(upstream, [d["causation_id"] for d in documents], row[0])
+    stored = stored_event_count(servers, f"{isolation.schema_prefix}{PROBE}")
+    return CrashRun(upstream, [d["causation_id"] for d in documents], stored)
 
 
 async def _count_or_exit(
