@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -38,7 +39,11 @@ from oco_shared.eventstore import (
     HandledMessage,
     NewEvent,
     Recording,
+    compact_json,
 )
+
+# A message's largest size: documents travel by reference and hash, never as content.
+MAX_MESSAGE_BYTES = 256 * 1024
 
 # Failures of a server, not of a message: waited out, never counted as an attempt.
 INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -77,11 +82,31 @@ class Received:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a message: the field (dotted path) when there is one."""
+
+    field: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class Malformed:
-    """A body that is not a valid message of the route; `document` when it was JSON."""
+    """A body that is not a valid message of the route.
+
+    `document` is the JSON object when there was one (for a message too large to parse:
+    only the identifying fields found at its start), `code` the stable refusal reason.
+    """
 
     document: dict[str, Any] | None
-    detail: str
+    problems: tuple[Problem, ...]
+    code: RefusalCode = RefusalCode.MALFORMED
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(
+            f"{problem.field}: {problem.text}" if problem.field else problem.text
+            for problem in self.problems
+        )
 
 
 class DeadLetter(Exception):
@@ -127,31 +152,86 @@ def identity_of(contract: Contract) -> uuid.UUID:
     return contract.event_id
 
 
-def decode(body: bytes, accepts: tuple[type[M], ...]) -> M | Malformed:
-    """The typed message, or `Malformed` naming every validation error."""
+def decode(body: bytes, accepts: tuple[type[Contract], ...]) -> Contract | Malformed:
+    """The typed message, or `Malformed` naming every problem, each with its field.
+
+    Refused before any parsing: a body over `MAX_MESSAGE_BYTES`. Refused after: what is
+    not a JSON object, a string with control characters (tab, line feed and carriage
+    return aside) or lone surrogates, and whatever the contract's model refuses, in
+    strict mode: `"yes"` is not a boolean, `0` not a string, `"182344"` not a number.
+    """
+    if len(body) > MAX_MESSAGE_BYTES:
+        text = f"the message has {len(body)} bytes; the most is {MAX_MESSAGE_BYTES}"
+        return Malformed(_identity_hint(body), (Problem(None, text),), RefusalCode.TOO_LARGE)
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as error:
-        return Malformed(None, f"not JSON: {error}")
+        return Malformed(None, (Problem(None, f"not JSON: {error}"),))
     if not isinstance(document, dict):
-        return Malformed(None, "not a JSON object")
+        return Malformed(None, (Problem(None, "not a JSON object"),))
+    uncontrolled = tuple(_uncontrolled_strings(document))
+    if uncontrolled:
+        return Malformed(document, uncontrolled)
     try:
-        parsed = REGISTRY.parse(document)
-    except (ValidationError, UnknownType, UnsupportedVersion, RecursionError) as error:
-        return Malformed(document, validation_text(error))
-    if not isinstance(parsed, accepts):
-        names = ", ".join(model.TYPE for model in accepts)
-        return Malformed(document, f"type {parsed.TYPE!r} is not sent here; expected {names}")
-    return parsed
+        upcast = REGISTRY.upcast(document)
+        model = REGISTRY.model_for(upcast["type"])
+        if not issubclass(model, accepts):
+            names = ", ".join(accepted.TYPE for accepted in accepts)
+            text = f"type {model.TYPE!r} is not sent here; expected {names}"
+            return Malformed(document, (Problem("type", text),))
+        as_sent = upcast["schema_version"] == document["schema_version"]
+        return model.model_validate_json(body if as_sent else compact_json(upcast), strict=True)
+    except ValidationError as error:
+        return Malformed(document, _problems(error))
+    except (UnknownType, UnsupportedVersion) as error:
+        return Malformed(document, (Problem("type", str(error)),))
 
 
-def validation_text(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or '(message)'}: {issue['msg']}"
-            for issue in error.errors()[:20]
-        )
-    return str(error)
+def _problems(error: ValidationError) -> tuple[Problem, ...]:
+    return tuple(
+        Problem(".".join(str(part) for part in issue["loc"]) or None, issue["msg"])
+        for issue in error.errors()[:20]
+    )
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _uncontrolled_strings(document: dict[str, Any]) -> Iterator[Problem]:
+    """Every key or string value holding a control character or a lone surrogate."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    found = 0
+    while stack and found < 20:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if _CONTROL.search(key):
+                    found += 1
+                    yield Problem(_CONTROL.sub("?", where), "the name has control characters")
+                stack.append((where, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}", item) for index, item in enumerate(value))
+        elif isinstance(value, str) and _CONTROL.search(value):
+            found += 1
+            yield Problem(_CONTROL.sub("?", path), "control characters are not allowed")
+
+
+_HINTS = {
+    "message_id": re.compile(rb'"message_id"\s*:\s*"([0-9a-fA-F-]{36})"'),
+    "round_id": re.compile(rb'"round_id"\s*:\s*"(\d{4}(?:-\d{4})?)"'),
+    "provider_id": re.compile(rb'"(?:provider_id|id)"\s*:\s*"(\d{8})"'),
+}
+
+
+def _identity_hint(body: bytes) -> dict[str, Any]:
+    """The identifying fields found in the first 8 KiB of a body too large to parse."""
+    start = body[:8192]
+    return {
+        name: match.group(1).decode()
+        for name, pattern in _HINTS.items()
+        if (match := pattern.search(start))
+    }
 
 
 def digest(body: bytes) -> str:
@@ -241,7 +321,7 @@ def decide_one(
         if isinstance(decoded, Malformed):
             refused = route.on_malformed(decoded, uow, received) if route.on_malformed else None
             if refused is None:
-                return Decision(dead_letter=(RefusalCode.MALFORMED.value, decoded.detail))
+                return Decision(dead_letter=(decoded.code.value, decoded.detail))
             events = list(refused)
             identity = None
         else:
@@ -352,13 +432,18 @@ def _add(recording: Recording, decision: Decision, consumer: str, incoming: Inco
                 upstream_position=incoming.position,
                 subject=incoming.subject,
                 reason=reason,
-                error=error,
-                headers=dict(incoming.headers),
+                error=storable(error),
+                headers={storable(k): storable(v) for k, v in incoming.headers.items()},
                 payload=incoming.body,
                 attempts=incoming.delivery_count,
                 received_at=incoming.received_at,
             )
         )
+
+
+def storable(text: str) -> str:
+    """Text PostgreSQL can store: no NUL, no lone surrogates (they are shown escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _message_ids(batch: Sequence[Incoming]) -> list[uuid.UUID]:

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,6 @@ import pytest
 from nats.errors import Error as NatsError
 from oco_devstack.servers import stack_down, stack_up
 from oco_shared.runtime import ServiceRuntime
-from oco_shared.settings import Settings
 from plumbing_support import (
     Isolation,
     Servers,
@@ -41,10 +41,11 @@ RATE = 300  # upstream events per second
 
 
 @pytest.fixture
-def private_stack(isolation: Isolation) -> Iterator[Path]:
-    # Under the project's data folder, not tmp_path: PostgreSQL runs as another user when
-    # the tests run as root, and pytest's temporary folders are private to their owner.
-    data_dir = Settings().data_dir / "outages" / isolation.prefix
+def private_stack() -> Iterator[Path]:
+    # A folder of its own under /tmp that others may enter: PostgreSQL runs as another
+    # user when the tests run as root, and a checkout or pytest's tmp_path may be private.
+    data_dir = Path(tempfile.mkdtemp(prefix="oco-outage-"))
+    data_dir.chmod(0o711)
     stack_up(data_dir)
     yield data_dir
     stack_down(data_dir)

@@ -180,7 +180,8 @@ def _attributable(document: dict[str, Any] | None) -> tuple[str, str, str | None
 def malformed_inscription(
     malformed: Malformed, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent] | None:
-    """`InscriptionRejected` (malformed) when attributable; None: dead-letter it."""
+    """`InscriptionRejected` naming every offending field, when the message names a valid
+    message id and round; None: dead-letter it."""
     attributed = _attributable(malformed.document)
     if attributed is None:
         return None
@@ -192,16 +193,35 @@ def malformed_inscription(
         round_id=round_id,
         provider_id=provider_id,
         occurred_at=received.at,
+        claimed_at=_claimed_at(malformed.document),
         correlation_id=uuid.UUID(message_id),
         causation_id=uuid.UUID(message_id),
         actor=Actor(kind=ActorKind.PORTAL, id=received.subject),
         message_id=uuid.UUID(message_id),
         payload_sha256=received.payload_sha256,
-        refusals=(
-            Refusal(code=RefusalCode.MALFORMED, text=malformed.detail[:2000], rule=CONTRACT_RULE),
+        refusals=tuple(
+            Refusal(
+                code=malformed.code,
+                text=(f"{problem.field}: {problem.text}" if problem.field else problem.text)[:2000],
+                rule=CONTRACT_RULE,
+                field=problem.field,
+            )
+            for problem in malformed.problems
         ),
     )
     return [NewEvent(aggregate, 1, rejection)]
+
+
+def _claimed_at(document: dict[str, Any] | None) -> datetime | None:
+    """The sender's `sent_at` when it is a valid time with an offset; kept, never trusted."""
+    sent_at = (document or {}).get("sent_at")
+    if not isinstance(sent_at, str):
+        return None
+    try:
+        claimed = datetime.fromisoformat(sent_at)
+    except ValueError:
+        return None
+    return claimed if claimed.tzinfo is not None else None
 
 
 def submit_question(

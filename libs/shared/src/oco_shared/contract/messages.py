@@ -32,7 +32,7 @@ class SubmitInscription(Message):
     uitvoerder_code: Annotated[str, Field(min_length=1, max_length=64)]
     provider: Provider
     regions: Annotated[tuple[RegionApplication, ...], Field(min_length=1, max_length=31)]
-    consortium_members: tuple[Provider, ...] = ()
+    consortium_members: Annotated[tuple[Provider, ...], Field(max_length=100)] = ()
     subcontractor_intent: bool
     documents: Annotated[tuple[DocumentRef, ...], Field(max_length=200)]
 
@@ -57,7 +57,7 @@ class PublishNotaVanInlichtingen(Message):
     TYPE = "PublishNotaVanInlichtingen"
     type: Literal["PublishNotaVanInlichtingen"] = "PublishNotaVanInlichtingen"
     schema_version: Literal[1] = 1
-    answers: Annotated[tuple[Answer, ...], Field(min_length=1)]
+    answers: Annotated[tuple[Answer, ...], Field(min_length=1, max_length=2000)]
 
 
 class AssessSuitability(Message):
@@ -68,7 +68,7 @@ class AssessSuitability(Message):
     schema_version: Literal[1] = 1
     inscription_id: uuid.UUID
     region_code: RegionCode
-    results: Annotated[tuple[RequirementResult, ...], Field(min_length=1)]
+    results: Annotated[tuple[RequirementResult, ...], Field(min_length=1, max_length=50)]
 
 
 class SubmitObjection(Message):
@@ -79,7 +79,7 @@ class SubmitObjection(Message):
     region_code: RegionCode
     channel: ShortText
     grounds: LongText
-    evidence: tuple[DocumentRef, ...] = ()
+    evidence: Annotated[tuple[DocumentRef, ...], Field(max_length=100)] = ()
 
 
 class AnswerObjection(Message):

@@ -36,7 +36,9 @@ class RegionApplication(_Part):
     region_code: RegionCode
     new_to_region: bool
     wmo_municipalities: tuple[ShortText, ...] = Field(
-        default=(), description="municipalities with which the provider has a Wmo contract"
+        default=(),
+        max_length=100,
+        description="municipalities with which the provider has a Wmo contract",
     )
 
 
@@ -45,6 +47,7 @@ class RefusalCode(StrEnum):
 
     MALFORMED = "malformed"
     MESSAGE_ID_REUSED = "message_id_reused"
+    TOO_LARGE = "too_large"
     UNKNOWN_ROUND = "unknown_round"
     INSCRIPTION_NOT_OPEN = "inscription_not_open"
     INSCRIPTION_CLOSED = "inscription_closed"

@@ -36,7 +36,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 
-from oco_shared.eventstore import BatchReader, ConcurrencyConflict, EventStore, Recording
+from oco_shared.eventstore import BatchReader, EventStore, Recording
 from oco_shared.handling import (
     INFRASTRUCTURE_ERRORS,
     TRACE_HEADERS,
@@ -125,14 +125,19 @@ class BatchConsumer:
         self.handled = 0
         self.last_position = 0
         self._failures: dict[int, tuple[int, str]] = {}
-        self._conflicted = False
+        self._solo = False
 
     @property
     def name(self) -> str:
         return f"consumer:{self.route.name}"
 
     def status(self) -> dict[str, Any]:
-        return {"state": self.state, "handled": self.handled, "position": self.last_position}
+        return {
+            "state": self.state,
+            "handled": self.handled,
+            "position": self.last_position,
+            "failing": {position: attempts for position, (attempts, _) in self._failures.items()},
+        }
 
     async def run(self, stop: asyncio.Event) -> None:
         lock = await hold_advisory_lock(
@@ -202,8 +207,7 @@ class BatchConsumer:
 
     async def _process(self, pending: list[Msg], stop: asyncio.Event) -> list[Msg]:
         """Decide and record `pending`; return what is still to do."""
-        # After a conflict the head goes alone, so a conflict is pinned on one message.
-        in_hand = pending[:1] if self._conflicted else pending
+        in_hand = pending[:1] if self._solo else pending
         batch = [self._incoming(msg) for msg in in_hand]
         carrier = {k: v for k, v in batch[0].headers.items() if k in TRACE_HEADERS}
         with self.tracer.start_as_current_span(
@@ -218,17 +222,19 @@ class BatchConsumer:
                 log.warning("consumer.waiting", consumer=self.durable, error=repr(error))
                 await self._hold(pending, self.backoff_seconds[0], stop)
                 return pending
-            except ConcurrencyConflict as conflict:
-                if not self._conflicted:
-                    self._conflicted = True
+            except Exception as error:
+                # A conflict with another writer, or something in the batch that cannot be
+                # recorded: try the head alone, so the failure is pinned on one message.
+                if not self._solo:
+                    self._solo = True
                     return pending
-                done, failure = 0, Failure(0, conflict)
+                done, failure = 0, Failure(0, error)
             self.state = "running"
             self.on_commit()
             for msg in in_hand[:done]:
                 await _ack(msg)
             if done:
-                self._conflicted = False
+                self._solo = False
                 self.handled += done
                 self.last_position = batch[done - 1].position
                 for incoming in batch[:done]:
