@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from oco_shared.deadlines import Deadline, deadline_for
+from oco_shared.messaging.topology import SERVICES
 from oco_shared.rounds import (
     AMSTERDAM,
     DeadlineCode,
@@ -27,10 +28,6 @@ from oco_shared.rounds import (
     available_rounds,
     load_round,
 )
-
-# messaging.topology.SERVICES, which cannot be imported here: it brings the NATS client.
-# A unit test keeps the two equal.
-SERVICES = ("intake", "assessment", "objection", "contracting")
 
 
 def _instant(text: str) -> datetime:
@@ -150,6 +147,68 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dead_letter_schema(service: str) -> tuple[str, str] | None:
+    from oco_shared.addresses import StartupError, resolve_addresses
+    from oco_shared.settings import Settings
+
+    settings = Settings()
+    try:
+        _, database_url = resolve_addresses(settings)
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return None
+    return database_url, f"{settings.schema_prefix}{service}"
+
+
+def _cmd_deadletters_list(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from oco_shared.messaging.deadletters import list_dead_letters
+
+    where = _dead_letter_schema(args.service)
+    if where is None:
+        return 2
+    rows = asyncio.run(list_dead_letters(*where, args.limit))
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2, ensure_ascii=False))
+        return 0
+    for row in rows:
+        print(
+            f"{row['recorded_at'].isoformat()}  {row['upstream_stream']}"
+            f" #{row['upstream_position']}  {row['reason']}  {row['consumer']}"
+            f"  {row['payload_bytes']} bytes"
+            f"  attempts {row['attempts']}{'' if row['published'] else '  (not yet published)'}"
+            f"\n      {row['error'][:300]}"
+        )
+    print(f"{len(rows)} dead letters of {args.service}")
+    return 0
+
+
+def _cmd_deadletters_show(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from oco_shared.messaging.deadletters import dead_letter
+
+    where = _dead_letter_schema(args.service)
+    if where is None:
+        return 2
+    row = asyncio.run(dead_letter(*where, args.stream, args.position))
+    if row is None:
+        print(f"oco: no dead letter of {args.service} at {args.stream} #{args.position}")
+        return 1
+    if args.payload:
+        sys.stdout.buffer.write(row["payload"])
+        return 0
+    payload: bytes = row.pop("payload")
+    row["headers"] = json.loads(row["headers"])
+    try:
+        row["payload"] = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        row["payload_hex"] = payload.hex()
+    print(json.dumps(row, default=str, indent=2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oco", description="OCO procurement procedure")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create the services' schemas and tables")
     migrate.add_argument("services", nargs="+", choices=SERVICES)
     migrate.set_defaults(run=_cmd_migrate)
+
+    dead = commands.add_parser("deadletters", help="messages a service set aside, with reasons")
+    dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)
+    listing = dead_commands.add_parser("list", help="the latest dead letters of a service")
+    listing.add_argument("--service", required=True, choices=SERVICES)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_cmd_deadletters_list)
+    show = dead_commands.add_parser("show", help="one dead letter with its whole payload")
+    show.add_argument("--service", required=True, choices=SERVICES)
+    show.add_argument("--stream", required=True, help="upstream stream, e.g. OCO_PORTAL")
+    show.add_argument("--position", required=True, type=int, help="upstream position")
+    show.add_argument("--payload", action="store_true", help="write only the raw payload")
+    show.set_defaults(run=_cmd_deadletters_show)
 
     for entry in entry_points(group="oco.commands"):
         entry.load()(commands)

@@ -256,8 +256,9 @@ class EventStore:
     def encode(self, new: NewEvent) -> StoredEvent:
         # The headers (trace context) travel with the event so that the relay publishes
         # it inside the trace of the message that caused it.
-        state = compact_json(
-            {"headers": dict(new.headers), "event": new.event.model_dump(mode="json")}
+        state = b'{"headers":%b,"event":%b}' % (
+            compact_json(dict(new.headers)),
+            new.event.model_dump_json().encode(),
         )
         if self._cipher is not None:
             state = self._cipher.encrypt(state)

@@ -44,6 +44,9 @@ from oco_shared.eventstore import (
 
 # A message's largest size: documents travel by reference and hash, never as content.
 MAX_MESSAGE_BYTES = 256 * 1024
+# An event's largest JSON: well under the broker's max_payload (1 MiB), with room for headers.
+MAX_EVENT_BYTES = 768 * 1024
+CONTRACT_RULE = "docs/contract (the published message contract)"
 
 # Failures of a server, not of a message: waited out, never counted as an attempt.
 INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -239,7 +242,7 @@ def digest(body: bytes) -> str:
 
 
 def refusal_aggregate(message_id: uuid.UUID, payload_sha256: str) -> uuid.UUID:
-    """Where the refusal of a reused message id goes: one event per id and body."""
+    """Where a refusal decided before the handler goes: one event per message id and body."""
     return uuid.uuid5(NAMESPACE, f"reused:{message_id}:{payload_sha256}")
 
 
@@ -344,24 +347,56 @@ def _judge(
     route: Route, message: Contract, identity: uuid.UUID, uow: StagingUnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
     seen = uow.handled_digest(identity)
-    if seen is None:
-        return route.handlers[type(message)](message, uow, received)
     if seen == received.payload_sha256:
         return ()  # the same message again: no second effect
-    aggregate = refusal_aggregate(identity, received.payload_sha256)
-    if route.refuse is None:
-        raise DeadLetter(
-            RefusalCode.MESSAGE_ID_REUSED.value, f"{identity} was used for another body"
+    if seen is not None:
+        return _refused(
+            route,
+            message,
+            identity,
+            uow,
+            received,
+            Refusal(
+                code=RefusalCode.MESSAGE_ID_REUSED,
+                text=f"message_id {identity} was used before for a different message; "
+                "send a new message_id for a new message.",
+                rule=CONTRACT_RULE,
+                field="message_id",
+            ),
         )
+    events = route.handlers[type(message)](message, uow, received)
+    oversized = [new for new in events if len(new.event.model_dump_json()) > MAX_EVENT_BYTES]
+    if not oversized:
+        return events
+    return _refused(
+        route,
+        message,
+        identity,
+        uow,
+        received,
+        Refusal(
+            code=RefusalCode.TOO_LARGE,
+            text=f"deciding this message gives a {oversized[0].event.type} larger than "
+            f"{MAX_EVENT_BYTES} bytes, which the log cannot carry; send less.",
+            rule=CONTRACT_RULE,
+        ),
+    )
+
+
+def _refused(
+    route: Route,
+    message: Contract,
+    identity: uuid.UUID,
+    uow: StagingUnitOfWork,
+    received: Received,
+    refusal: Refusal,
+) -> Sequence[NewEvent]:
+    """The route's refusal event, once per message id and body; else a dead letter."""
+    if route.refuse is None:
+        raise DeadLetter(refusal.code.value, refusal.text)
+    aggregate = refusal_aggregate(identity, received.payload_sha256)
     if uow.get(aggregate):
         return ()  # refused before
-    refusal = Refusal(
-        code=RefusalCode.MESSAGE_ID_REUSED,
-        text=f"message_id {identity} was used before for a different message; "
-        "send a new message_id for a new message.",
-        rule="docs/contract (a message_id identifies one message)",
-        field="message_id",
-    )
     return [NewEvent(aggregate, 1, route.refuse(message, received, refusal))]
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from oco_shared import cli
-from oco_shared.messaging.topology import SERVICES
-
 PLUMBING = ("faststream", "eventsourcing", "asyncpg", "psycopg", "nats", "pgserver", "psutil")
 
 # A fresh interpreter: in this one, other tests have imported the plumbing already.
@@ -24,7 +21,3 @@ def test_building_the_parser_imports_no_plumbing() -> None:
         [sys.executable, "-c", BUILD_PARSER], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
-
-
-def test_migrate_offers_the_services_of_the_topology() -> None:
-    assert cli.SERVICES == SERVICES

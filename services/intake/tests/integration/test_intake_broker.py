@@ -9,14 +9,10 @@ needs; everything else (broker, stream, consumer, store, relay) is real.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import nats
 import pytest
 from hypothesis import HealthCheck, given, settings
 from intake_support import (
@@ -30,86 +26,10 @@ from intake_support import (
     withdrawal,
 )
 from oco_intake.adapters.readmodel import list_inscriptions
-from oco_intake.bootstrap import bootstrap
-from oco_shared.handling import Incoming
-from oco_shared.runtime import ServiceRuntime
 from plumbing_support import Isolation, Servers
+from portal_support import Portal
 
 pytestmark = pytest.mark.integration
-
-
-class ScriptedReceipt:
-    """Receipt times by message id; the broker's own time for anything not scripted."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, datetime] = {}
-
-    def __call__(self, incoming: Incoming) -> datetime:
-        return self.times.get(incoming.headers.get("Nats-Msg-Id", ""), incoming.received_at)
-
-
-class Portal:
-    def __init__(self, js: Any, isolation: Isolation, receipt: ScriptedReceipt) -> None:
-        self.js, self.topology, self.receipt = js, isolation.topology, receipt
-
-    async def publish(
-        self, kind: str, payload: dict[str, Any] | bytes, received_at: datetime | None = None
-    ) -> str:
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        message_id = (
-            payload["message_id"]
-            if isinstance(payload, dict) and "message_id" in payload
-            else str(uuid.uuid4())
-        )
-        if received_at is not None:
-            self.receipt.times[message_id] = received_at
-        await self.js.publish(
-            self.topology.portal_subject(kind),
-            body,
-            stream=self.topology.portal_stream,
-            headers={"Nats-Msg-Id": message_id},
-        )
-        return message_id
-
-    async def outcomes(self, expected: int, timeout: float = 60) -> list[dict[str, Any]]:
-        """The first `expected` events on the intake stream, waiting for them."""
-        stream = self.topology.service_stream("intake")
-        deadline = time.monotonic() + timeout
-        while (await self.js.stream_info(stream)).state.messages < expected:
-            assert time.monotonic() < deadline, "intake did not produce the expected events"
-            await asyncio.sleep(0.05)
-        subscription = await self.js.pull_subscribe(
-            self.topology.service_subjects("intake"), stream=stream
-        )
-        found: list[dict[str, Any]] = []
-        while len(found) < expected:
-            for message in await subscription.fetch(min(500, expected - len(found)), timeout=5):
-                found.append(json.loads(message.data))
-        await subscription.unsubscribe()
-        return found
-
-    async def dead_letters(self) -> list[dict[str, Any]]:
-        stream = self.topology.deadletter_stream
-        count = (await self.js.stream_info(stream)).state.messages
-        if not count:
-            return []
-        subscription = await self.js.pull_subscribe(
-            self.topology.deadletter_subject("intake"), stream=stream
-        )
-        found = [json.loads(m.data) for m in await subscription.fetch(count, timeout=5)]
-        await subscription.unsubscribe()
-        return found
-
-
-@pytest.fixture
-async def portal(servers: Servers, isolation: Isolation) -> AsyncIterator[Portal]:
-    receipt = ScriptedReceipt()
-    service: ServiceRuntime = bootstrap(isolation.settings(servers), receipt=receipt)
-    await service.start()
-    connection = await nats.connect(servers.nats_url)
-    yield Portal(connection.jetstream(), isolation, receipt)
-    await connection.close()
-    await service.stop()
 
 
 def by_cause(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -8,10 +8,11 @@ too short to cover a relay that was down for a while).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+if TYPE_CHECKING:  # the NATS client is imported when streams are made, not with the names
+    from nats.js import JetStreamContext
+    from nats.js.api import StreamConfig
 
 SERVICES = ("intake", "assessment", "objection", "contracting")
 
@@ -49,6 +50,8 @@ class Topology:
     def stream_configs(
         self, services: tuple[str, ...], *, replicas: int, duplicate_window_seconds: int
     ) -> list[StreamConfig]:
+        from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
         def audit_stream(name: str, subjects: list[str], description: str) -> StreamConfig:
             return StreamConfig(
                 name=name,
@@ -90,6 +93,8 @@ PRODUCTION = Topology()
 
 async def provision_streams(js: JetStreamContext, configs: list[StreamConfig]) -> None:
     """Create or update each stream; running it again changes nothing."""
+    from nats.js.errors import NotFoundError
+
     for config in configs:
         assert config.name is not None
         try:

@@ -1,0 +1,75 @@
+"""A portal for intake's integration tests: it publishes as portals do and reads outcomes.
+
+The broker stamps receipt times now, not in July 2026, so the receipt-time port maps each
+message id to the instant the scenario needs; everything else (broker, stream, consumer,
+store, relay, read model) is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from nats.js import JetStreamContext
+from oco_shared.handling import Incoming
+from oco_shared.runtime import ServiceRuntime
+from plumbing_support import Isolation, stream_count, stream_documents
+
+
+class ScriptedReceipt:
+    """Receipt times by message id; the broker's own time for anything not scripted."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, datetime] = {}
+
+    def __call__(self, incoming: Incoming) -> datetime:
+        return self.times.get(incoming.headers.get("Nats-Msg-Id", ""), incoming.received_at)
+
+
+class Portal:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        isolation: Isolation,
+        receipt: ScriptedReceipt,
+        runtime: ServiceRuntime,
+    ) -> None:
+        self.js, self.topology, self.receipt = js, isolation.topology, receipt
+        self.runtime = runtime
+
+    async def publish(
+        self, kind: str, payload: dict[str, Any] | bytes, received_at: datetime | None = None
+    ) -> str:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        message_id = (
+            payload["message_id"]
+            if isinstance(payload, dict) and "message_id" in payload
+            else str(uuid.uuid4())
+        )
+        if received_at is not None:
+            self.receipt.times[message_id] = received_at
+        await self.js.publish(
+            self.topology.portal_subject(kind),
+            body,
+            stream=self.topology.portal_stream,
+            headers={"Nats-Msg-Id": message_id},
+        )
+        return message_id
+
+    async def outcomes(self, expected: int, timeout: float = 60) -> list[dict[str, Any]]:
+        """The events on the intake stream, once it holds at least `expected`."""
+        stream = self.topology.service_stream("intake")
+        deadline = time.monotonic() + timeout
+        while await stream_count(self.js, stream) < expected:
+            assert time.monotonic() < deadline, "intake did not produce the expected events"
+            await asyncio.sleep(0.05)
+        return await stream_documents(self.js, stream, self.topology.service_subjects("intake"))
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        return await stream_documents(
+            self.js, self.topology.deadletter_stream, self.topology.deadletter_subject("intake")
+        )
