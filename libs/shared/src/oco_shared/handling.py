@@ -32,6 +32,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 from pydantic import ValidationError
 
 from oco_shared.contract import REGISTRY, Contract, Event, Message, UnknownType, UnsupportedVersion
+from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
 from oco_shared.contract.parts import Refusal, RefusalCode
 from oco_shared.eventstore import (
     BatchReader,
@@ -42,10 +43,6 @@ from oco_shared.eventstore import (
     compact_json,
 )
 
-# A message's largest size: documents travel by reference and hash, never as content.
-MAX_MESSAGE_BYTES = 256 * 1024
-# An event's largest JSON: well under the broker's max_payload (1 MiB), with room for headers.
-MAX_EVENT_BYTES = 768 * 1024
 CONTRACT_RULE = "docs/contract (the published message contract)"
 
 # Failures of a server, not of a message: waited out, never counted as an attempt.

@@ -19,7 +19,7 @@ from intake_support import (
     withdrawal,
 )
 from oco_intake.entrypoints.subjects import SUBSCRIPTIONS
-from oco_shared.contract.base import Event
+from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES, Event
 from oco_shared.contract.events import (
     InscriptionReceived,
     InscriptionRejected,
@@ -242,3 +242,46 @@ def test_malformed_payloads_end_as_a_rejection_or_a_dead_letter(payload: bytes) 
     assert len(events) == 1
     if isinstance(events[0], InscriptionRejected):
         assert events[0].refusals and all(r.text for r in events[0].refusals)
+
+
+def largest_submission(issued_on: str) -> bytes:
+    """As many documents with names as long as the contract allows as fit in one message."""
+    payload = submission("77777777")
+    kinds = [*REQUIRED_2027, *(f"annex_{n}" for n in range(194))]
+    payload["documents"] = [
+        {
+            **document(kind if kind in REQUIRED_2027 else "motivation", issued_on),
+            "filename": "ë" * 500,
+        }
+        for kind in kinds
+    ]
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    while len(body) > MAX_MESSAGE_BYTES:
+        payload["documents"].pop()
+        body = json.dumps(payload, ensure_ascii=False).encode()
+    return body
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "outcome"),
+    [("2026-05-04", InscriptionReceived), ("2025-01-01", InscriptionRejected)],
+)
+def test_the_largest_event_a_valid_message_can_produce_fits_the_broker_with_margin(
+    issued_on: str, outcome: type[Event]
+) -> None:
+    body = largest_submission(issued_on)
+    [event] = handle(MemoryUnitOfWork(), body, at(2026, 7, 1, 9))
+    assert isinstance(event, outcome)
+    size = len(event.model_dump_json().encode())
+    assert size <= MAX_EVENT_BYTES < 1024 * 1024 - 64 * 1024, (size, len(body))
+
+
+def test_a_decision_whose_event_would_not_fit_becomes_a_too_large_refusal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from oco_shared import handling
+
+    monkeypatch.setattr(handling, "MAX_EVENT_BYTES", 2_000)
+    [refused] = handle(MemoryUnitOfWork(), submission("77777778"), at(2026, 7, 1, 9))
+    assert isinstance(refused, InscriptionRejected)
+    assert [r.code for r in refused.refusals] == [RefusalCode.TOO_LARGE]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
 from oco_shared.contract.examples import EXAMPLES
 
 
@@ -25,6 +26,12 @@ class Channel:
     action: Literal["receive", "send"]
     description: str
     messages: Sequence[type[BaseModel]]
+
+
+_RECEIVE_LIMIT = (
+    f" A message has at most {MAX_MESSAGE_BYTES} bytes (documents by reference and hash);"
+    " a larger one is refused with too_large before it is read."
+)
 
 
 def _message_name(model: type[BaseModel]) -> str:
@@ -63,7 +70,11 @@ def asyncapi_document(
         "channels": {
             channel.name: {
                 "address": channel.address,
-                "description": channel.description,
+                "description": channel.description
+                + (_RECEIVE_LIMIT if channel.action == "receive" else ""),
+                "x-max-message-bytes": MAX_MESSAGE_BYTES
+                if channel.action == "receive"
+                else MAX_EVENT_BYTES,
                 "messages": {
                     _message_name(m): {"$ref": f"#/components/messages/{_message_name(m)}"}
                     for m in channel.messages

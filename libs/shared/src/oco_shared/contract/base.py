@@ -14,6 +14,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
+# A message's largest size: documents travel by reference and hash, never as content.
+MAX_MESSAGE_BYTES = 256 * 1024
+# An event's largest JSON: well under the broker's max_payload (1 MiB), with room for headers.
+MAX_EVENT_BYTES = 768 * 1024
+
 Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=2, description="euros with cents"),
