@@ -249,3 +249,36 @@ def test_migrate_creates_a_services_tables_and_can_run_again(
             )
         }
     assert {"stored_events", "notification_tracking", "relay_position"} <= tables
+
+
+async def test_a_relay_that_cannot_publish_names_the_event_in_readyz_and_recovers(
+    runtime: ServiceRuntime, servers: Servers, isolation: Isolation
+) -> None:
+    from oco_shared.messaging.topology import provision_streams
+
+    topology = isolation.topology
+    connection = await nats.connect(servers.nats_url)
+    js = connection.jetstream()
+    stream = topology.service_stream(PROBE)
+    await js.delete_stream(stream)  # nowhere to publish: every attempt fails
+    stuck = NewEvent(uuid.uuid4(), 1, probe_event())
+    await asyncio.to_thread(runtime.store.append, [stuck])
+
+    async def alarmed() -> dict | None:  # type: ignore[type-arg]
+        report = await runtime.readiness()
+        relay = report["tasks"]["relay"]
+        return report if relay["state"] == "retrying" and relay["error"] else None
+
+    report = await eventually(alarmed, timeout=60)
+    assert not report["ready"]
+    assert str(stuck.event.event_id) in report["tasks"]["relay"]["error"]
+    assert "position 1" in report["tasks"]["relay"]["error"]
+
+    await provision_streams(
+        js, topology.stream_configs((PROBE,), replicas=1, duplicate_window_seconds=3600)
+    )
+    await eventually(lambda: _relayed(runtime, 1), timeout=60)
+    [published] = await stream_messages(js, stream, topology.service_subjects(PROBE))
+    assert json.loads(published.data)["event_id"] == str(stuck.event.event_id)
+    assert (await runtime.readiness())["ready"]
+    await connection.close()

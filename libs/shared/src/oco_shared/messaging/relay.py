@@ -83,6 +83,13 @@ class PublishFailed(Exception):
     """JetStream did not acknowledge an event; the relay resumes from the last one it did."""
 
 
+def _unpublished(entry: LogEntry, error: Exception) -> PublishFailed:
+    return PublishFailed(
+        f"event {entry.document['event_id']} at position {entry.position}"
+        f" was not published: {error!r}"
+    )
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -137,18 +144,27 @@ class OutboxRelay:
                 )
                 or 0
             )
-            self.state = "running"
+            self.state, failures = "running", 0
             log.info("relay.running", service=self.service, position=self.position)
             while not stop.is_set():
                 try:
                     busy = await self._publish_events(connection)
                     busy = await self._publish_dead_letters(connection) or busy
                 except (PublishFailed, NatsError, TimeoutError) as error:
-                    # The broker is away or refused: keep the position, retry; nothing is skipped.
-                    self.state, self.last_error = "retrying", repr(error)
-                    log.warning("relay.publish_failed", service=self.service, error=repr(error))
-                    await wait_or_stop(stop, 1.0)
+                    # The broker is away or refused: keep the position, retry; nothing is
+                    # skipped. Failing on and on is an alarm: /readyz names the event.
+                    failures += 1
+                    self.state, self.last_error = "retrying", str(error)
+                    alarm = log.error if failures >= 3 else log.warning
+                    alarm(
+                        "relay.publish_failed",
+                        service=self.service,
+                        attempt=failures,
+                        error=str(error),
+                    )
+                    await wait_or_stop(stop, min(failures, 10))
                     continue
+                failures = 0
                 self.state, self.last_error = "running", None
                 if not busy:
                     await wait_for_wakeup(self.woken, stop, self.poll_seconds)
@@ -165,19 +181,22 @@ class OutboxRelay:
         try:
             for entry in entries:
                 document = entry.document
-                future = await js.publish_async(
-                    self.topology.event_subject(self.service, document["type"]),
-                    compact_json(document),
-                    stream=self.stream,
-                    headers={**entry.headers, "Nats-Msg-Id": document["event_id"]},
-                )
+                try:
+                    future = await js.publish_async(
+                        self.topology.event_subject(self.service, document["type"]),
+                        compact_json(document),
+                        stream=self.stream,
+                        headers={**entry.headers, "Nats-Msg-Id": document["event_id"]},
+                    )
+                except NatsError as error:
+                    raise _unpublished(entry, error) from error
                 in_flight.append((entry, future))
             while in_flight:
                 entry, future = in_flight[0]
                 try:
                     await asyncio.wait_for(asyncio.shield(future), self.publish_timeout)
                 except Exception as error:
-                    raise PublishFailed(f"event at position {entry.position}: {error!r}") from error
+                    raise _unpublished(entry, error) from error
                 in_flight.popleft()
                 acknowledged = entry.position
         finally:
