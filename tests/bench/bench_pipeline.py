@@ -10,7 +10,7 @@ subject and schema prefix of its own that is deleted afterwards:
 4. ratios of the project to the limits and the peer, beside their targets.
 
 It prints one table and writes the same figures to `var/bench/latest.json`; service logs
-go to `var/bench/bench.log`. It asserts nothing about speed (that is not a test).
+go to `var/bench/bench.log` (services run as their own processes: `var/bench/<package>.log`). It asserts nothing about speed (that is not a test).
 `--part NAME` runs only some parts (for profiling); their figures go to
 `var/bench/partial.json` instead.
 """
@@ -24,7 +24,9 @@ import json
 import logging
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import nats
 import psycopg
 import structlog
@@ -51,7 +54,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / p) for p in ("services/intake/tests", "libs/shared/tests/integration")]
 
 from intake_support import submission  # noqa: E402
-from oco_intake.bootstrap import bootstrap  # noqa: E402
 from oco_shared.eventstore import EventStore, NewEvent  # noqa: E402
 from oco_shared.observability import configure_logging  # noqa: E402
 from oco_shared.runtime import ServiceRuntime  # noqa: E402
@@ -218,6 +220,53 @@ async def running(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
         await runtime.stop()
 
 
+@contextlib.asynccontextmanager
+async def service_processes(
+    where: Servers, isolation: Isolation, package: str
+) -> AsyncIterator[None]:
+    """The service as it is deployed: its own processes (`python -m <package>`), one with
+    the consumers and one with the relay and the read models (`OCO_ROLES`), so that they
+    do not share one interpreter lock, nor the bench's. Ready when each `/readyz` says
+    so; stopped with SIGTERM afterwards."""
+    processes = []
+    try:
+        for roles in ("consumers", "relay,projectors"):
+            processes.append(await _start_ready(where, isolation, package, roles))
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def _start_ready(
+    where: Servers, isolation: Isolation, package: str, roles: str
+) -> subprocess.Popen[bytes]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = isolation.env(where, OCO_HTTP_PORT=str(port), OCO_LOG_LEVEL="WARNING", OCO_ROLES=roles)
+    with (OUT / f"{package}.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", package], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return process
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise Stalled(f"{package} ({roles}) did not become ready (exit {process.poll()})")
+            await asyncio.sleep(0.05)
+
+
 async def until_ready(runtime: ServiceRuntime, timeout: float = 10) -> None:
     """Its relay and consumers are running: a service is ready before traffic arrives."""
     deadline = time.monotonic() + timeout
@@ -360,9 +409,7 @@ async def intake_end_to_end(where: Servers) -> dict[str, Any]:
     async with isolated(where, "in") as isolation:
         topology = isolation.topology
         messages = submissions(SUBMISSIONS, 40_000_000)
-        runtime = bootstrap(isolation.settings(where))
-        async with running(runtime), broker(where) as connection:
-            await until_ready(runtime)
+        async with service_processes(where, isolation, "oco_intake"), broker(where) as connection:
             js = connection.jetstream()
             intake_stream = topology.service_stream("intake")
             started = time.perf_counter()
@@ -454,9 +501,7 @@ async def intake_latency(where: Servers) -> dict[str, Any]:
         topology = isolation.topology
         messages = submissions(count, 50_000_000)
         outcomes = Outcomes(count)
-        runtime = bootstrap(isolation.settings(where))
-        async with running(runtime), broker(where) as connection:
-            await until_ready(runtime)
+        async with service_processes(where, isolation, "oco_intake"), broker(where) as connection:
             js = connection.jetstream()
             await connection.subscribe(f"{isolation.prefix}.intake.>", cb=outcomes.on_event)
             await connection.flush()

@@ -26,10 +26,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from functools import cached_property
+from typing import Annotated, Any, Protocol, TypeVar, Union
 
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from oco_shared.contract import REGISTRY, Contract, Event, Message, UnknownType, UnsupportedVersion
 from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
@@ -39,6 +40,7 @@ from oco_shared.eventstore import (
     DeadLetterEntry,
     HandledMessage,
     NewEvent,
+    Prefetched,
     Recording,
     compact_json,
 )
@@ -132,16 +134,47 @@ def broker_receipt(incoming: Incoming) -> datetime:
 
 @dataclass(frozen=True)
 class Route:
-    """One subject of a service: one handler per message type that arrives there."""
+    """One subject of a service: one handler per message type that arrives there.
+
+    `aggregates` names the aggregates a message's handler will read, so that a batch
+    loads them all in one query.
+    """
 
     name: str
     handlers: Mapping[type[Contract], Handler[Any]]
     on_malformed: MalformedHandler | None = None
     refuse: Refuser[Any] | None = None
+    aggregates: Callable[[Any], Iterable[uuid.UUID]] | None = None
 
     @property
     def accepts(self) -> tuple[type[Contract], ...]:
         return tuple(self.handlers)
+
+    @cached_property
+    def _strict(self) -> TypeAdapter[Any]:
+        models = self.accepts
+        shape: Any = (
+            models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+        )
+        return TypeAdapter(shape)
+
+    def decode(self, body: bytes) -> Contract | Malformed:
+        """The fast path first: one strict parse of the body as sent. When it fails, or
+        the body may hide control characters, `decode` says exactly what is wrong."""
+        if len(body) <= MAX_MESSAGE_BYTES and not _MAYBE_CONTROL.search(body):
+            try:
+                parsed: Contract = self._strict.validate_json(body, strict=True)
+            except ValidationError:
+                pass
+            else:
+                return parsed
+        return decode(body, self.accepts)
+
+
+# Escaped or raw control characters and surrogates a JSON body may carry.
+_MAYBE_CONTROL = re.compile(
+    rb"\\u00[01][0-9a-fA-F]|\\u00[89][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]|\x7f|\xc2[\x80-\x9f]"
+)
 
 
 def identity_of(contract: Contract) -> uuid.UUID:
@@ -244,14 +277,14 @@ def refusal_aggregate(message_id: uuid.UUID, payload_sha256: str) -> uuid.UUID:
 
 
 class BatchUnitOfWork:
-    """Reads through the batch's transaction once per aggregate and keeps what the batch
-    decided, so every message sees the effects of the ones before it."""
+    """Reads through the batch's transaction (what was prefetched, else once per
+    aggregate) and keeps what the batch decided, so every message sees the effects of
+    the ones before it."""
 
-    def __init__(self, reader: BatchReader, message_ids: Sequence[uuid.UUID]) -> None:
+    def __init__(self, reader: BatchReader, prefetched: Prefetched) -> None:
         self._reader = reader
-        self._aggregates: dict[uuid.UUID, list[Event]] = {}
-        self._handled: dict[uuid.UUID, str | None] = dict.fromkeys(message_ids)
-        self._handled.update(reader.handled_messages(message_ids))
+        self._aggregates: dict[uuid.UUID, list[Event]] = prefetched.aggregates
+        self._handled = prefetched.handled
 
     def get(self, aggregate_id: uuid.UUID) -> Sequence[Event]:
         if aggregate_id not in self._aggregates:
@@ -259,9 +292,10 @@ class BatchUnitOfWork:
         return self._aggregates[aggregate_id]
 
     def handled_digest(self, message_id: uuid.UUID) -> str | None:
-        if message_id not in self._handled:  # not announced in Nats-Msg-Id
+        if message_id not in self._handled:
             self._handled.update(self._reader.handled_messages([message_id]))
-        return self._handled.get(message_id)
+            self._handled.setdefault(message_id, None)
+        return self._handled[message_id]
 
     def stage(self, events: Iterable[NewEvent], handled: tuple[uuid.UUID, str] | None) -> None:
         for new in events:
@@ -310,13 +344,18 @@ class Decision:
 
 
 def decide_one(
-    route: Route, incoming: Incoming, uow: StagingUnitOfWork, receipt: ReceiptClock
+    route: Route,
+    incoming: Incoming,
+    uow: StagingUnitOfWork,
+    receipt: ReceiptClock,
+    decoded: Contract | Malformed | None = None,
 ) -> Decision:
     """Decide one message and stage its effects in `uow`. A handler's unexpected exception
     propagates (the consumer retries it); everything that can never succeed is a
     refusal or a dead letter."""
     received = Received(receipt(incoming), incoming.subject, digest(incoming.body))
-    decoded = decode(incoming.body, route.accepts)
+    if decoded is None:
+        decoded = route.decode(incoming.body)
     try:
         if isinstance(decoded, Malformed):
             refused = route.on_malformed(decoded, uow, received) if route.on_malformed else None
@@ -423,8 +462,17 @@ def decide_batch(
     error by position) is dead-lettered instead of tried again.
     """
     failures = failures or {}
-    tracked = reader.tracked_position(consumer)
-    uow = BatchUnitOfWork(reader, _message_ids(batch))
+    decoded = [route.decode(incoming.body) for incoming in batch]
+    contracts = [d for d in decoded if isinstance(d, Contract)]
+    prefetched = reader.prefetch(
+        consumer,
+        {identity_of(contract) for contract in contracts},
+        {key for contract in contracts for key in route.aggregates(contract)}
+        if route.aggregates is not None
+        else set(),
+    )
+    tracked = prefetched.tracked
+    uow = BatchUnitOfWork(reader, prefetched)
     recording = Recording()
     done, failure = 0, None
     for index, incoming in enumerate(batch):
@@ -435,7 +483,7 @@ def decide_batch(
                 incoming = replace(incoming, delivery_count=attempts)
             else:
                 try:
-                    decision = decide_one(route, incoming, uow, receipt)
+                    decision = decide_one(route, incoming, uow, receipt, decoded[index])
                 except INFRASTRUCTURE_ERRORS:
                     raise
                 except Exception as error:
@@ -476,15 +524,3 @@ def _add(recording: Recording, decision: Decision, consumer: str, incoming: Inco
 def storable(text: str) -> str:
     """Text PostgreSQL can store: no NUL, no lone surrogates (they are shown escaped)."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-
-
-def _message_ids(batch: Sequence[Incoming]) -> list[uuid.UUID]:
-    """The ids the batch names, read cheaply before decoding, to look them up in one query."""
-    ids = []
-    for incoming in batch:
-        header = incoming.headers.get("Nats-Msg-Id", "")
-        try:
-            ids.append(uuid.UUID(header))
-        except ValueError:
-            continue
-    return ids

@@ -10,6 +10,7 @@ per subscription and one projector per read model under one supervisor, and answ
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 from collections.abc import Iterator, Sequence
@@ -169,8 +170,9 @@ class ServiceRuntime:
             wakeup,
             window=settings.relay_window,
         )
-        self.supervisor.start(self.relay)
-        for subscription in definition.subscriptions:
+        if "relay" in settings.roles:
+            self.supervisor.start(self.relay)
+        for subscription in definition.subscriptions if "consumers" in settings.roles else ():
             consumer = BatchConsumer(
                 service=self.service,
                 route=subscription.route,
@@ -188,8 +190,11 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.supervisor.start(consumer)
-        for projection in definition.projections:
+        for projection in definition.projections if "projectors" in settings.roles else ():
             self.supervisor.start(Projector(self.store, database_url, projection, wakeup))
+        # What start-up allocated lives as long as the process: keep it out of the
+        # collector's full passes, which would otherwise pause the consumers.
+        gc.freeze()
         self.asgi = self._http_app()
         log.info("service.started", schema=self.store.schema)
 

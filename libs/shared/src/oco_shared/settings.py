@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 
@@ -46,6 +47,18 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(
         default=256, ge=1, le=4096, description="messages one transaction decides at most"
     )
+    roles: Annotated[frozenset[Literal["consumers", "relay", "projectors"]], NoDecode] = Field(
+        default=frozenset({"consumers", "relay", "projectors"}),
+        description="which tasks this process runs; split them over processes to use more cores",
+    )
     task_down_limit_seconds: float = Field(
         default=120.0, gt=0, description="/healthz fails when a task stays down longer"
     )
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`OCO_ROLES=consumers,projectors`: a list in one environment variable."""
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value

@@ -46,10 +46,12 @@ def private_stack() -> Iterator[Path]:
     # user when the tests run as root, and a checkout or pytest's tmp_path may be private.
     data_dir = Path(tempfile.mkdtemp(prefix="oco-outage-"))
     data_dir.chmod(0o711)
-    stack_up(data_dir)
-    yield data_dir
-    stack_down(data_dir)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    try:
+        stack_up(data_dir)
+        yield data_dir
+    finally:  # also when start-up failed half-way: no server is left behind
+        stack_down(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def server_pid(data_dir: Path, kind: str) -> int:

@@ -116,6 +116,18 @@ def withdraw_inscription(
     return [NewEvent(inscription.id, inscription.version + 1, withdrawn)]
 
 
+def inscription_of(message: SubmitInscription | WithdrawInscription) -> list[uuid.UUID]:
+    """The aggregate an inscription message reads: loaded with the rest of its batch."""
+    provider_id = (
+        message.provider.id if isinstance(message, SubmitInscription) else message.provider_id
+    )
+    return [inscription_id(message.round_id, message.uitvoerder_code, provider_id)]
+
+
+def question_log_of(message: SubmitQuestion | PublishNotaVanInlichtingen) -> list[uuid.UUID]:
+    return [questions_id(message.round_id)]
+
+
 def _inscription(
     uow: UnitOfWork, round_id: str, uitvoerder_code: str, provider_id: str
 ) -> Inscription:

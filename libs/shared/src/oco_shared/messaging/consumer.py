@@ -199,11 +199,21 @@ class BatchConsumer:
         )
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """What is waiting, up to a batch; when nothing is, the first message to arrive.
+
+        A pull for many messages that finds none lingers until the whole batch is there or
+        it expires, so the first message is pulled alone and the rest (the server says how
+        many wait behind it) in a second pull that returns at once.
+        """
         try:
-            return await subscription.fetch(self.batch_size, timeout=1.0)
+            fetched = await subscription.fetch(1, timeout=1.0)
         except (TimeoutError, NatsError):
-            # Nothing waiting, or the broker is away: nats-py reconnects by itself.
-            return []
+            return []  # nothing waiting, or the broker is away: nats-py reconnects by itself
+        waiting = min(fetched[-1].metadata.num_pending, self.batch_size - 1)
+        if waiting:
+            with contextlib.suppress(TimeoutError, NatsError):  # then this batch is smaller
+                fetched += await subscription.fetch(waiting, timeout=1.0)
+        return fetched
 
     async def _process(self, pending: list[Msg], stop: asyncio.Event) -> list[Msg]:
         """Decide and record `pending`; return what is still to do."""
@@ -214,6 +224,7 @@ class BatchConsumer:
             f"{self.durable} process", context=propagate.extract(carrier)
         ) as span:
             span.set_attribute("messaging.batch.message_count", len(batch))
+            started = time.perf_counter()
             try:
                 done, failure = await asyncio.to_thread(self._transact, batch)
             except INFRASTRUCTURE_ERRORS as error:
@@ -244,6 +255,7 @@ class BatchConsumer:
                     consumer=self.durable,
                     count=done,
                     last_position=self.last_position,
+                    seconds=round(time.perf_counter() - started, 4),
                 )
         if failure is not None:
             failed = batch[failure.index]

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from oco_shared.eventstore import NOTIFY_CHANNEL, EventStore, LogEntry
+from oco_shared.eventstore import NOTIFY_CHANNEL, EventStore, LogEntry, Outgoing
 
 
 async def connect(database_url: str, schema: str) -> asyncpg.Connection:
@@ -38,6 +38,19 @@ async def read_log(
         headers, document = store.decode_state(row["state"])
         entries.append(LogEntry(row["notification_id"], document, headers))
     return entries
+
+
+async def read_outgoing(
+    connection: asyncpg.Connection, store: EventStore, after: int, limit: int
+) -> list[tuple[int, Outgoing]]:
+    """Up to `limit` events after position `after`, as the relay publishes them."""
+    rows = await connection.fetch(
+        "SELECT notification_id, topic, state FROM stored_events"
+        " WHERE notification_id > $1 ORDER BY notification_id LIMIT $2",
+        after,
+        limit,
+    )
+    return [(row["notification_id"], store.outgoing(row["topic"], row["state"])) for row in rows]
 
 
 class Wakeup:

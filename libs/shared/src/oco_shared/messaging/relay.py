@@ -26,9 +26,9 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from oco_shared.eventstore import EventStore, LogEntry, compact_json
+from oco_shared.eventstore import EventStore, Outgoing
 from oco_shared.messaging.consumer import close_quietly, hold_advisory_lock, wait_or_stop
-from oco_shared.messaging.log import Wakeup, read_log, wait_for_wakeup
+from oco_shared.messaging.log import Wakeup, read_outgoing, wait_for_wakeup
 from oco_shared.messaging.topology import Topology
 
 log = structlog.get_logger(__name__)
@@ -81,13 +81,6 @@ def dead_letter_record(service: str, row: asyncpg.Record) -> DeadLetterRecord:
 
 class PublishFailed(Exception):
     """JetStream did not acknowledge an event; the relay resumes from the last one it did."""
-
-
-def _unpublished(entry: LogEntry, error: Exception) -> PublishFailed:
-    return PublishFailed(
-        f"event {entry.document['event_id']} at position {entry.position}"
-        f" was not published: {error!r}"
-    )
 
 
 class OutboxRelay:
@@ -172,45 +165,69 @@ class OutboxRelay:
             await close_quietly(connection)
 
     async def _publish_events(self, connection: asyncpg.Connection) -> bool:
-        entries = await read_log(connection, self.store, self.position, self.window)
-        if not entries:
-            return False
+        """Publish what the log holds after the position; True when there was any.
+
+        Publishes in flight plus those acknowledged but not yet recorded never exceed
+        the window: that is the most a relay killed at any point publishes again.
+        """
         js = self.js()
-        in_flight: deque[tuple[LogEntry, asyncio.Future[Any]]] = deque()
-        acknowledged = self.position
+        in_flight: deque[tuple[int, str, asyncio.Future[Any]]] = deque()
+        started = read_up_to = acknowledged = self.position
+        unrecorded = 0
         try:
-            for entry in entries:
-                document = entry.document
+            while True:
+                room = self.window - len(in_flight) - unrecorded
+                if room >= self.window // 2:  # top up before the window runs dry
+                    for position, event in await read_outgoing(
+                        connection, self.store, read_up_to, room
+                    ):
+                        future = await self._send(js, position, event)
+                        in_flight.append((position, event.event_id, future))
+                        read_up_to = position
+                if not in_flight:
+                    break
+                position, event_id, future = in_flight[0]
                 try:
-                    future = await js.publish_async(
-                        self.topology.event_subject(self.service, document["type"]),
-                        compact_json(document),
-                        stream=self.stream,
-                        headers={**entry.headers, "Nats-Msg-Id": document["event_id"]},
-                    )
-                except NatsError as error:
-                    raise _unpublished(entry, error) from error
-                in_flight.append((entry, future))
-            while in_flight:
-                entry, future = in_flight[0]
-                try:
-                    await asyncio.wait_for(asyncio.shield(future), self.publish_timeout)
+                    if not future.done():
+                        await asyncio.wait_for(asyncio.shield(future), self.publish_timeout)
+                    future.result()
                 except Exception as error:
-                    raise _unpublished(entry, error) from error
+                    raise PublishFailed(
+                        f"event {event_id} at position {position} was not acknowledged: {error!r}"
+                    ) from error
                 in_flight.popleft()
-                acknowledged = entry.position
+                acknowledged, unrecorded = position, unrecorded + 1
+                if unrecorded >= self.window // 2:
+                    await self._record(connection, acknowledged)
+                    unrecorded = 0
         finally:
-            for _, future in in_flight:
+            for _, _, future in in_flight:
                 future.cancel()  # frees its place in nats-py's window of pending publishes
             if acknowledged > self.position:
-                await connection.execute(
-                    "INSERT INTO relay_position (stream, position) VALUES ($1, $2)"
-                    " ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position",
-                    self.stream,
-                    acknowledged,
-                )
-                self.position = acknowledged
-        return True
+                await self._record(connection, acknowledged)
+        return read_up_to > started
+
+    async def _send(self, js: JetStreamContext, position: int, event: Outgoing) -> Any:
+        try:
+            return await js.publish_async(
+                self.topology.event_subject(self.service, event.type),
+                event.payload,
+                stream=self.stream,
+                headers={**event.headers, "Nats-Msg-Id": event.event_id},
+            )
+        except NatsError as error:
+            raise PublishFailed(
+                f"event {event.event_id} at position {position} was not published: {error!r}"
+            ) from error
+
+    async def _record(self, connection: asyncpg.Connection, position: int) -> None:
+        await connection.execute(
+            "INSERT INTO relay_position (stream, position) VALUES ($1, $2)"
+            " ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position",
+            self.stream,
+            position,
+        )
+        self.position = position
 
     async def _publish_dead_letters(self, connection: asyncpg.Connection) -> bool:
         rows = await connection.fetch(

@@ -27,6 +27,7 @@ SUBSCRIPTIONS = (
             },
             on_malformed=handlers.malformed_inscription,
             refuse=handlers.refuse_inscription_message,
+            aggregates=handlers.inscription_of,
         ),
     ),
     Subscription(
@@ -38,6 +39,7 @@ SUBSCRIPTIONS = (
                 PublishNotaVanInlichtingen: handlers.publish_nota,
             },
             refuse=handlers.refuse_question_message,
+            aggregates=handlers.question_log_of,
         ),
     ),
 )
