@@ -217,11 +217,14 @@ class ServiceRuntime:
         connection = self.broker.config.connection_state.connection
         broker_ok = connection is not None and connection.is_connected
         try:
-            await asyncio.wait_for(asyncio.to_thread(self.store.max_position), 2)
+            head = await asyncio.wait_for(asyncio.to_thread(self.store.max_position), 2)
             database_ok = True
         except Exception:
-            database_ok = False
+            head, database_ok = None, False
         tasks = self.supervisor.report()
+        for name, task in tasks.items():
+            if head is not None and not name.startswith("consumer:"):
+                task["lag"] = head - task["position"]  # events recorded, not yet handled
         return {
             "ready": broker_ok and database_ok and self.supervisor.ready(),
             "broker": broker_ok,

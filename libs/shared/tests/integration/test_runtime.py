@@ -192,6 +192,10 @@ async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> N
             "relay": "running",
             "consumer:from-source": "running",
         }
+        assert (
+            ready["tasks"]["relay"]["lag"] == 0
+            and ready["tasks"]["consumer:from-source"]["lag"] == 0
+        )
         metrics = await client.get("/metrics")
         assert metrics.status_code == 200
         assert 'oco_task_up{task="relay"} 1.0' in metrics.text

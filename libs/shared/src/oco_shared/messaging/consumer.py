@@ -124,6 +124,7 @@ class BatchConsumer:
         self.state = "starting"
         self.handled = 0
         self.last_position = 0
+        self.lag = 0  # messages waiting upstream, as the broker last said
         self._failures: dict[int, tuple[int, str]] = {}
         self._solo = False
 
@@ -136,6 +137,7 @@ class BatchConsumer:
             "state": self.state,
             "handled": self.handled,
             "position": self.last_position,
+            "lag": self.lag,
             "failing": {position: attempts for position, (attempts, _) in self._failures.items()},
         }
 
@@ -209,7 +211,8 @@ class BatchConsumer:
             fetched = await subscription.fetch(1, timeout=1.0)
         except (TimeoutError, NatsError):
             return []  # nothing waiting, or the broker is away: nats-py reconnects by itself
-        waiting = min(fetched[-1].metadata.num_pending, self.batch_size - 1)
+        self.lag = fetched[-1].metadata.num_pending
+        waiting = min(self.lag, self.batch_size - 1)
         if waiting:
             with contextlib.suppress(TimeoutError, NatsError):  # then this batch is smaller
                 fetched += await subscription.fetch(waiting, timeout=1.0)
