@@ -42,8 +42,13 @@ class Portal:
         self.runtime = runtime
 
     async def publish(
-        self, kind: str, payload: dict[str, Any] | bytes, received_at: datetime | None = None
+        self,
+        kind: str,
+        payload: dict[str, Any] | bytes,
+        received_at: datetime | None = None,
+        office: str | None = None,
     ) -> str:
+        """On the portal subject `kind`, or as uitvoerder `office` on its office subject."""
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         message_id = (
             payload["message_id"]
@@ -53,9 +58,11 @@ class Portal:
         if received_at is not None:
             self.receipt.times[message_id] = received_at
         await self.js.publish(
-            self.topology.portal_subject(kind),
+            self.topology.office_subject(office, kind)
+            if office
+            else self.topology.portal_subject(kind),
             body,
-            stream=self.topology.portal_stream,
+            stream=self.topology.office_stream if office else self.topology.portal_stream,
             headers={"Nats-Msg-Id": message_id},
         )
         return message_id

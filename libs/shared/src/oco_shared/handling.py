@@ -82,6 +82,13 @@ class Received:
     subject: str
     payload_sha256: str
 
+    @property
+    def office(self) -> str | None:
+        """The uitvoerder whose office subject (`<prefix>.office.<uitvoerder>.<act>`) the
+        message arrived on: the only authority a zorgkantoor's act has."""
+        parts = self.subject.split(".")
+        return parts[2] if len(parts) == 4 and parts[1] == "office" else None
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -46,22 +46,31 @@ log = structlog.get_logger(__name__)
 class Upstream:
     """Where a subscription reads: a portal subject, or another service's events."""
 
-    source: str  # "portal" or a service name
-    subject: str  # the portal subject's last token, or an event type (">" for all)
+    source: str  # "portal", "office" or a service name
+    subject: str  # the last token of a portal or office subject, or an event type (">": all)
 
     def stream(self, topology: Topology) -> str:
         if self.source == "portal":
             return topology.portal_stream
+        if self.source == "office":
+            return topology.office_stream
         return topology.service_stream(self.source)
 
     def filter_subject(self, topology: Topology) -> str:
         if self.source == "portal":
             return topology.portal_subject(self.subject)
+        if self.source == "office":  # every uitvoerder's office
+            return topology.office_subject("*", self.subject)
         return topology.event_subject(self.source, self.subject)
 
 
 def portal(kind: str) -> Upstream:
     return Upstream("portal", kind)
+
+
+def office(kind: str) -> Upstream:
+    """A zorgkantoor's act of this kind, from whichever uitvoerder's office subject."""
+    return Upstream("office", kind)
 
 
 def events_of(service: str, event_type: str = ">") -> Upstream:

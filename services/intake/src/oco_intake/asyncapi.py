@@ -14,7 +14,7 @@ from oco_shared.messaging.relay import DeadLetterRecord
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_intake.bootstrap import SERVICE
-from oco_intake.entrypoints.subjects import INSCRIPTION_SUBJECT, QUESTION_SUBJECT
+from oco_intake.entrypoints.subjects import INSCRIPTION_SUBJECT, NOTA_SUBJECT, QUESTION_SUBJECT
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "asyncapi.json"
 
@@ -35,15 +35,25 @@ def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
             topology.portal_subject(INSCRIPTION_SUBJECT),
             "receive",
             "Inscriptions, amendments and withdrawals from the zorgkantoren's portals. "
-            "Set the header Nats-Msg-Id to message_id. The broker's receipt time decides.",
+            "Set the header Nats-Msg-Id to message_id. The broker's receipt time decides. "
+            "The actor must be the provider concerned, else not_authorised.",
             (messages.SubmitInscription, messages.WithdrawInscription),
         ),
         Channel(
             "portalQuestion",
             topology.portal_subject(QUESTION_SUBJECT),
             "receive",
-            "Questions until the round's question deadline; the Nota van Inlichtingen.",
-            (messages.SubmitQuestion, messages.PublishNotaVanInlichtingen),
+            "Providers' questions until the round's question deadline. The actor must be a "
+            "provider; a Nota van Inlichtingen sent here is refused (not_authorised).",
+            (messages.SubmitQuestion,),
+        ),
+        Channel(
+            "officeNota",
+            topology.office_subject("{uitvoerder}", NOTA_SUBJECT),
+            "receive",
+            "A zorgkantoor publishes the Nota van Inlichtingen on its own office subject, "
+            "by the round's date for it; the uitvoerder is taken from the subject.",
+            (messages.PublishNotaVanInlichtingen,),
         ),
         *(
             Channel(

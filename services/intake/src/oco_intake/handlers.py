@@ -45,6 +45,28 @@ from oco_intake.domain.model import (
 )
 
 CONTRACT_RULE = "docs/contract/schemas (the published message contract)"
+# Authority comes from the subject a message arrives on, never from its body (README,
+# "Subjects by authority"): the portal subjects carry providers' own submissions only.
+PORTAL_RULE = "README: subjects by authority (oco.portal.> carries providers' own messages)"
+OFFICE_RULE = "README: subjects by authority (oco.office.<uitvoerder>.> carries its acts)"
+
+
+def _not_authorised(text: str, rule: str = PORTAL_RULE) -> Refusal:
+    return Refusal(code=RefusalCode.NOT_AUTHORISED, text=text, rule=rule, field="actor")
+
+
+def _provider_refusals(message: Message, provider_id: str, what: str) -> list[Refusal]:
+    """A provider's message names that provider as its actor: nobody acts for another."""
+    actor = message.actor
+    if actor.kind is ActorKind.PROVIDER and actor.id == provider_id:
+        return []
+    return [
+        _not_authorised(
+            f"{what} concerns provider {provider_id}; it came from {actor.kind.value} "
+            f"{actor.id!r}. Only the provider itself (for a consortium: its lead member) "
+            "may send it."
+        )
+    ]
 
 
 def _envelope(message: Message, received_at: datetime, provider_id: str | None) -> dict[str, Any]:
@@ -74,7 +96,8 @@ def submit_inscription(
     provider_id = message.provider.id
     inscription = _inscription(uow, message.round_id, message.uitvoerder_code, provider_id)
     envelope = _envelope(message, received.at, provider_id)
-    refusals = _round_refusals(message.round_id)
+    refusals = _provider_refusals(message, provider_id, "An inscription")
+    refusals += _round_refusals(message.round_id)
     if not refusals:
         round_ = load_round(message.round_id)
         refusals = inscription_refusals(round_, message, received.at)
@@ -103,7 +126,8 @@ def withdraw_inscription(
     provider_id = message.provider_id
     inscription = _inscription(uow, message.round_id, message.uitvoerder_code, provider_id)
     envelope = _envelope(message, received.at, provider_id)
-    refusals = _round_refusals(message.round_id)
+    refusals = _provider_refusals(message, provider_id, "A withdrawal")
+    refusals += _round_refusals(message.round_id)
     if not refusals:
         round_ = load_round(message.round_id)
         refusals = window_refusals(round_, received.at, "Withdrawal")
@@ -242,7 +266,13 @@ def submit_question(
     """Questions until the round's question deadline (000_… 6: vragen)."""
     log = _question_log(uow, message.round_id)
     envelope = _envelope(message, received.at, None)
-    refusal = _question_refusal(message.round_id, received.at)
+    refusal = (
+        None
+        if message.actor.kind is ActorKind.PROVIDER
+        else _not_authorised(
+            f"Questions are asked by providers, not by {message.actor.kind.value}s."
+        )
+    ) or _question_refusal(message.round_id, received.at)
     if refusal is not None:
         rejected = QuestionRejected(**envelope, message_id=message.message_id, refusals=(refusal,))
         return [NewEvent(log.id, log.version + 1, rejected)]
@@ -281,14 +311,63 @@ def _question_refusal(round_id: str, received_at: datetime) -> Refusal | None:
 def publish_nota(
     message: PublishNotaVanInlichtingen, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
-    """The Nota van Inlichtingen answers the round's questions in one event."""
+    """The Nota van Inlichtingen answers the round's questions in one event; a
+    zorgkantoor publishes it on its office subject by the round's date for it."""
     log = _question_log(uow, message.round_id)
+    envelope = _envelope(message, received.at, None)
+    refusal = _nota_refusal(message.round_id, received.office, received.at)
+    if refusal is not None:
+        rejected = QuestionRejected(**envelope, message_id=message.message_id, refusals=(refusal,))
+        return [NewEvent(log.id, log.version + 1, rejected)]
     nota = NotaVanInlichtingenPublished(
-        **_envelope(message, received.at, None),
+        **envelope,
         message_id=message.message_id,
+        uitvoerder_code=received.office,
         answers=message.answers,
     )
     return [NewEvent(log.id, log.version + 1, nota)]
+
+
+def nota_from_a_portal(
+    message: PublishNotaVanInlichtingen, uow: UnitOfWork, received: Received
+) -> Sequence[NewEvent]:
+    """A Nota on a portal subject claims a zorgkantoor's authority it does not have."""
+    log = _question_log(uow, message.round_id)
+    refusal = _not_authorised(
+        "A Nota van Inlichtingen is a zorgkantoor's act: it is published on "
+        "oco.office.<uitvoerder>.nota, never through a portal, whatever its actor says."
+    )
+    rejected = QuestionRejected(
+        **_envelope(message, received.at, None), message_id=message.message_id, refusals=(refusal,)
+    )
+    return [NewEvent(log.id, log.version + 1, rejected)]
+
+
+def _nota_refusal(round_id: str, uitvoerder: str | None, received_at: datetime) -> Refusal | None:
+    try:
+        round_ = load_round(round_id)
+    except UnknownRound as unknown:
+        return Refusal(code=RefusalCode.UNKNOWN_ROUND, text=str(unknown), rule="rounds data")
+    if uitvoerder not in {u.code for u in round_.uitvoerders}:
+        return _not_authorised(
+            f"{uitvoerder!r} is no Wlz-uitvoerder of round {round_.id}.", OFFICE_RULE
+        )
+    if DeadlineCode.NOTA_VAN_INLICHTINGEN not in round_.deadlines:
+        return Refusal(
+            code=RefusalCode.NOTA_LATE,
+            text=f"Round {round_.id} has no Nota van Inlichtingen.",
+            rule=round_.source.cite(),
+        )
+    window = deadline_for(round_, DeadlineCode.NOTA_VAN_INLICHTINGEN)
+    if window.contains(received_at):
+        return None
+    return Refusal(
+        code=RefusalCode.NOTA_LATE,
+        text=f"Nota received {local(received_at).isoformat()}; the round publishes it "
+        f"until {window.last_second.isoformat()}.",
+        rule=window.source.cite(),
+        deadline=window.closes_at,
+    )
 
 
 def refuse_question_message(

@@ -200,21 +200,28 @@ async def test_amendment_withdrawal_and_questions_through_the_broker(portal: Por
         submission("20000001", regions=(("amsterdam", False), ("utrecht", False))),
     )
     ask, late_question = question(), question("Te laat?")
+    competitor = {**withdrawal("20000001"), "actor": {"kind": "provider", "id": "20000002"}}
+    posing = {**nota(ask["question_id"]), "actor": {"kind": "zorgkantoor", "id": "vgz"}}
     steps = [
         ("inscription", first, at(2026, 7, 1, 9)),
+        ("inscription", competitor, at(2026, 7, 1, 10)),
+        ("question", posing, at(2026, 6, 29, 10)),
         ("inscription", amended, at(2026, 7, 2, 9)),
         ("inscription", withdrawal("20000001"), at(2026, 7, 3, 9)),
         ("inscription", withdrawal("20000001"), at(2026, 8, 3, 9)),
         ("question", ask, at(2026, 6, 12, 11, 59)),
         ("question", late_question, at(2026, 6, 12, 12, 0, 1)),
-        ("question", nota(ask["question_id"]), at(2026, 6, 30, 10)),
+        ("nota", nota(ask["question_id"]), at(2026, 6, 30, 10)),
     ]
     for kind, payload, received_at in steps:
-        await portal.publish(kind, payload, received_at)
+        office = "zilveren-kruis" if kind == "nota" else None
+        await portal.publish(kind, payload, received_at, office)
     events = by_cause(await portal.outcomes(len(steps)))
     kinds = [events[payload["message_id"]]["type"] for _, payload, _ in steps]
     assert kinds == [
         "InscriptionReceived",
+        "InscriptionRejected",
+        "QuestionRejected",
         "InscriptionReceived",
         "InscriptionWithdrawn",
         "InscriptionRejected",
@@ -223,7 +230,9 @@ async def test_amendment_withdrawal_and_questions_through_the_broker(portal: Por
         "NotaVanInlichtingenPublished",
     ]
     assert events[amended["message_id"]]["revision"] == 2
-    assert codes(events[steps[3][1]["message_id"]]) == ["inscription_closed", "not_inscribed"]
+    assert codes(events[competitor["message_id"]]) == ["not_authorised"]
+    assert codes(events[posing["message_id"]]) == ["not_authorised"]
+    assert codes(events[steps[5][1]["message_id"]]) == ["inscription_closed", "not_inscribed"]
     assert (
         events[late_question["message_id"]]["refusals"][0]["deadline"]
         == "2026-06-12T12:00:01+02:00"

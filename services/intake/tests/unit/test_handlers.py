@@ -24,11 +24,13 @@ from oco_shared.contract.events import (
     InscriptionReceived,
     InscriptionRejected,
     InscriptionWithdrawn,
+    NotaVanInlichtingenPublished,
+    QuestionRejected,
 )
 from oco_shared.contract.parts import RefusalCode
 from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, broker_receipt, decide_one
 
-INSCRIPTIONS, QUESTIONS = (subscription.route for subscription in SUBSCRIPTIONS)
+INSCRIPTIONS, QUESTIONS, NOTA = (subscription.route for subscription in SUBSCRIPTIONS)
 
 
 def handle(
@@ -36,10 +38,11 @@ def handle(
     payload: dict[str, Any] | bytes,
     received_at: datetime,
     route: Any = INSCRIPTIONS,
+    subject: str = "oco.portal.inscription",
 ) -> list[Event]:
-    """A portal message through the same decision path as the consumer's, in memory."""
+    """A message through the same decision path as the consumer's, in memory."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    incoming = Incoming("OCO_PORTAL", 1, "oco.portal.inscription", body, {}, received_at)
+    incoming = Incoming("OCO_PORTAL", 1, subject, body, {}, received_at)
     decision = decide_one(route, incoming, uow, broker_receipt)
     if decision.dead_letter is not None:
         raise DeadLetter(*decision.dead_letter)
@@ -225,8 +228,42 @@ def test_questions_until_the_deadline_and_the_nota() -> None:
     assert late.type == "QuestionRejected"
     assert late.refusals[0].code is RefusalCode.QUESTIONS_CLOSED  # type: ignore[attr-defined]
     assert "2026-06-12T12:00:00+02:00" in late.refusals[0].text  # type: ignore[attr-defined]
-    [published] = ask(nota(on_time["question_id"]), at(2026, 6, 30, 9, 0))
-    assert published.type == "NotaVanInlichtingenPublished"
+    office = "oco.office.zilveren-kruis.nota"
+    [published] = handle(
+        store, nota(on_time["question_id"]), at(2026, 6, 30, 23, 59, 59), NOTA, office
+    )
+    assert isinstance(published, NotaVanInlichtingenPublished)
+    assert published.uitvoerder_code == "zilveren-kruis"
+    [late] = handle(store, nota(on_time["question_id"]), at(2026, 7, 1, 0, 0), NOTA, office)
+    assert isinstance(late, QuestionRejected)
+    assert [(r.code, r.deadline) for r in late.refusals] == [
+        (RefusalCode.NOTA_LATE, at(2026, 7, 1, 0, 0))
+    ]
+
+
+def test_authority_comes_from_the_subject_not_from_what_the_body_claims() -> None:
+    store = MemoryUnitOfWork()
+    [via_portal] = handle(store, nota("Q-1"), at(2026, 6, 30, 9), QUESTIONS, "oco.portal.question")
+    assert isinstance(via_portal, QuestionRejected)
+    assert [r.code for r in via_portal.refusals] == [RefusalCode.NOT_AUTHORISED]
+    unknown_office = "oco.office.achmea.nota"
+    [stranger] = handle(store, nota("Q-1"), at(2026, 6, 30, 9), NOTA, unknown_office)
+    assert [r.code for r in stranger.refusals] == [RefusalCode.NOT_AUTHORISED]  # type: ignore[attr-defined]
+    zorgkantoor = {**question(), "actor": {"kind": "zorgkantoor", "id": "zilveren-kruis"}}
+    [asked] = handle(store, zorgkantoor, at(2026, 6, 10, 9), QUESTIONS, "oco.portal.question")
+    assert [r.code for r in asked.refusals] == [RefusalCode.NOT_AUTHORISED]  # type: ignore[attr-defined]
+
+
+def test_a_provider_acts_only_for_itself() -> None:
+    store = MemoryUnitOfWork()
+    [received] = handle(store, submission("33333334"), at(2026, 7, 1, 9))
+    assert isinstance(received, InscriptionReceived)
+    competitor = {**withdrawal("33333334"), "actor": {"kind": "provider", "id": "99999999"}}
+    assert refusal_codes(handle(store, competitor, at(2026, 7, 2, 9))) == ["not_authorised"]
+    posing = {**submission("33333335"), "actor": {"kind": "zorgkantoor", "id": "zilveren-kruis"}}
+    assert refusal_codes(handle(store, posing, at(2026, 7, 2, 9))) == ["not_authorised"]
+    [withdrawn] = handle(store, withdrawal("33333334"), at(2026, 7, 3, 9))
+    assert isinstance(withdrawn, InscriptionWithdrawn)
 
 
 @settings(max_examples=1000, deadline=None)

@@ -95,6 +95,11 @@ class NotaVanInlichtingenPublished(Event):
     type: Literal["NotaVanInlichtingenPublished"] = "NotaVanInlichtingenPublished"
     schema_version: Literal[1] = 1
     message_id: uuid.UUID
+    uitvoerder_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the zorgkantoor whose office subject it arrived on: its authority",
+    )
     answers: Annotated[tuple[Answer, ...], Field(min_length=1)]
 
 

@@ -61,6 +61,8 @@ class RefusalCode(StrEnum):
     IMPLEMENTATION_PLAN_MISSING = "implementation_plan_missing"
     NOT_INSCRIBED = "not_inscribed"
     QUESTIONS_CLOSED = "questions_closed"
+    NOTA_LATE = "nota_late"
+    NOT_AUTHORISED = "not_authorised"
     OBJECTION_OUT_OF_TIME = "objection_out_of_time"
     OBJECTION_NOT_REJECTED = "objection_not_rejected"
     KORT_GEDING_OUT_OF_TIME = "kort_geding_out_of_time"

@@ -31,6 +31,14 @@ class Topology:
         """Where portals publish, e.g. `oco.portal.inscription`."""
         return f"{self.prefix}.portal.{kind}"
 
+    @property
+    def office_stream(self) -> str:
+        return f"{self.prefix.upper()}_OFFICE"
+
+    def office_subject(self, uitvoerder: str, kind: str) -> str:
+        """Where one zorgkantoor acts, e.g. `oco.office.zilveren-kruis.nota`."""
+        return f"{self.prefix}.office.{uitvoerder}.{kind}"
+
     def service_stream(self, service: str) -> str:
         return f"{self.prefix.upper()}_{service.upper()}"
 
@@ -70,6 +78,11 @@ class Topology:
         configs = [
             audit_stream(
                 self.portal_stream, [f"{self.prefix}.portal.>"], "portal submissions and decisions"
+            ),
+            audit_stream(
+                self.office_stream,
+                [f"{self.prefix}.office.>"],
+                "the zorgkantoren's acts, each on its own uitvoerder's subjects",
             ),
             audit_stream(
                 self.deadletter_stream,

@@ -115,6 +115,7 @@ class Period(_Data):
 class DeadlineCode(StrEnum):
     INSCRIPTION = "inscription"
     QUESTIONS = "questions"
+    NOTA_VAN_INLICHTINGEN = "nota_van_inlichtingen"
     OBJECTION = "objection"
     OBJECTION_ANSWER = "objection_answer"
     KORT_GEDING = "kort_geding"

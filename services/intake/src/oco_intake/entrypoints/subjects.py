@@ -9,12 +9,13 @@ from oco_shared.contract.messages import (
     WithdrawInscription,
 )
 from oco_shared.handling import Route
-from oco_shared.runtime import Subscription, portal
+from oco_shared.runtime import Subscription, office, portal
 
 from oco_intake import handlers
 
 INSCRIPTION_SUBJECT = "inscription"
 QUESTION_SUBJECT = "question"
+NOTA_SUBJECT = "nota"
 
 SUBSCRIPTIONS = (
     Subscription(
@@ -36,8 +37,17 @@ SUBSCRIPTIONS = (
             "questions",
             {
                 SubmitQuestion: handlers.submit_question,
-                PublishNotaVanInlichtingen: handlers.publish_nota,
+                PublishNotaVanInlichtingen: handlers.nota_from_a_portal,
             },
+            refuse=handlers.refuse_question_message,
+            aggregates=handlers.question_log_of,
+        ),
+    ),
+    Subscription(
+        office(NOTA_SUBJECT),
+        Route(
+            "nota",
+            {PublishNotaVanInlichtingen: handlers.publish_nota},
             refuse=handlers.refuse_question_message,
             aggregates=handlers.question_log_of,
         ),
