@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -49,11 +50,27 @@ def resolve_addresses(settings: Settings) -> tuple[str, str]:
     return settings.nats_url or nats_url, settings.database_url or database_url
 
 
+def redacted(url: str) -> str:
+    """The address without its password, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def unreachable(setting: str, url: str, error: object) -> StartupError:
+    """One line naming the setting and the address, with no password in it anywhere."""
+    text = str(error).strip()
+    password = urlsplit(url).password
+    if password:
+        text = text.replace(password, "***")
+    return StartupError(f"{setting}={redacted(url)} is unreachable: {text}")
+
+
 def check_database(database_url: str, timeout: float) -> None:
     try:
         with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as error:
-        raise StartupError(
-            f"OCO_DATABASE_URL={database_url} is unreachable: {error}".strip()
-        ) from None
+        raise unreachable("OCO_DATABASE_URL", database_url, error) from None

@@ -13,7 +13,7 @@ import asyncio
 import gc
 import json
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +26,9 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import SpanProcessor
 from prometheus_client import CollectorRegistry, make_asgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from pydantic import ValidationError
 
-from oco_shared.addresses import StartupError, check_database, resolve_addresses
+from oco_shared.addresses import StartupError, check_database, resolve_addresses, unreachable
 from oco_shared.eventstore import EventStore
 from oco_shared.handling import ReceiptClock, Route, broker_receipt
 from oco_shared.messaging.consumer import BatchConsumer
@@ -101,9 +102,7 @@ async def connect_broker(broker: NatsBroker, nats_url: str, timeout: float) -> C
         connection: Client = await asyncio.wait_for(broker.connect(), timeout)
         await asyncio.wait_for(connection.jetstream().account_info(), timeout)
     except Exception as error:  # every way of failing ends in the same sentence
-        raise StartupError(
-            f"OCO_NATS_URL={nats_url} is unreachable or has no JetStream: {error!r}"
-        ) from None
+        raise unreachable("OCO_NATS_URL", nats_url, f"or has no JetStream: {error!r}") from None
     return connection
 
 
@@ -318,7 +317,17 @@ class _TaskMetrics:
         yield from (up, position, restarts)
 
 
-def run_service(runtime: ServiceRuntime) -> None:
+def run_service(bootstrap: Callable[[], ServiceRuntime]) -> None:
+    """The process entry point: settings that cannot work stop it with one line naming
+    them (never their values: they may be secrets), not a traceback."""
+    try:
+        runtime = bootstrap()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"OCO_{'_'.join(str(part) for part in issue['loc']).upper()}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise SystemExit(f"settings: {problems}") from None
     try:
         asyncio.run(runtime.serve())
     except StartupError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -61,4 +62,18 @@ class Settings(BaseSettings):
         """`OCO_ROLES=consumers,projectors`: a list in one environment variable."""
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _aes_key(cls, value: str | None) -> str | None:
+        """Base64 of 16, 24 or 32 bytes. The message never repeats the key."""
+        if value is None:
+            return value
+        try:
+            size = len(base64.b64decode(value, validate=True))
+        except ValueError:
+            raise ValueError("is not base64") from None
+        if size not in (16, 24, 32):
+            raise ValueError(f"decodes to {size} bytes; an AES key has 16, 24 or 32")
         return value

@@ -119,4 +119,4 @@ if __name__ == "__main__":
     else:
         if os.environ.get("OCO_PROBE_MUTANT") == "no-dedup":
             switch_off_deduplication()
-        run_service(probe_runtime(Settings()))
+        run_service(lambda: probe_runtime(Settings()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -286,3 +287,62 @@ async def test_a_relay_that_cannot_publish_names_the_event_in_readyz_and_recover
     assert json.loads(published.data)["event_id"] == str(stuck.event.event_id)
     assert (await runtime.readiness())["ready"]
     await connection.close()
+
+
+NATS_SECRET, DATABASE_SECRET, CIPHER_SECRET = "nats-s3cret-42", "pg-s3cret-42", "c2hvcnRrZXkxMA=="
+
+
+def _run_probe(isolation: Isolation, servers: Servers, seconds: float, **env: str) -> str:
+    """The probe service as an operator starts it; everything it printed."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("probe_service.py")), "service"],
+        env=isolation.env(servers, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        output, _ = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    return output.decode(errors="replace")
+
+
+def _with_password(url: str, user: str, password: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{user}:{password}@{rest.rpartition('@')[2]}"
+
+
+def test_no_password_or_key_appears_in_any_output(
+    servers: Servers, isolation: Isolation, free_port: int
+) -> None:
+    nats_url = _with_password(servers.nats_url, "probe", NATS_SECRET)
+    database_url = _with_password(servers.database_url, "postgres", DATABASE_SECRET)
+    ports = {"OCO_HTTP_PORT": str(free_port), "OCO_LOG_LEVEL": "DEBUG"}
+    running = _run_probe(
+        isolation,
+        servers,
+        8,
+        OCO_NATS_URL=nats_url,
+        OCO_DATABASE_URL=database_url,
+        **ports,
+    )
+    assert "service.started" in running
+    unreachable = _run_probe(
+        isolation,
+        servers,
+        30,
+        OCO_NATS_URL=nats_url,
+        OCO_DATABASE_URL=database_url.replace(database_url.rsplit(":", 1)[1].split("/")[0], "1"),
+        OCO_CONNECT_TIMEOUT_SECONDS="2",
+        **ports,
+    )
+    assert "OCO_DATABASE_URL=postgresql://postgres:***@" in unreachable
+    bad_key = _run_probe(isolation, servers, 30, OCO_CIPHER_KEY=CIPHER_SECRET, **ports)
+    assert bad_key.strip().splitlines()[-1] == (
+        "settings: OCO_CIPHER_KEY: Value error, decodes to 10 bytes; an AES key has 16, 24 or 32"
+    )
+    assert "Traceback" not in unreachable + bad_key
+    for output in (running, unreachable, bad_key):
+        assert NATS_SECRET not in output and DATABASE_SECRET not in output
+        assert CIPHER_SECRET not in output

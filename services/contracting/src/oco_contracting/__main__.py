@@ -4,4 +4,4 @@ from oco_shared.runtime import run_service
 
 from oco_contracting.bootstrap import bootstrap
 
-run_service(bootstrap())
+run_service(bootstrap)
