@@ -30,12 +30,11 @@ from oco_shared.contract.messages import (
     WithdrawInscription,
 )
 from oco_shared.contract.parts import Refusal, RefusalCode
-from oco_shared.deadlines import deadline_for, local
 from oco_shared.eventstore import NewEvent
 from oco_shared.handling import Malformed, Received, UnitOfWork
 from oco_shared.rounds import DeadlineCode, UnknownRound, load_round
 
-from oco_intake.domain.checks import inscription_refusals, window_refusals
+from oco_intake.domain.checks import deadline_refusal, inscription_refusals, window_refusals
 from oco_intake.domain.model import (
     Inscription,
     QuestionLog,
@@ -290,21 +289,8 @@ def _question_refusal(round_id: str, received_at: datetime) -> Refusal | None:
         round_ = load_round(round_id)
     except UnknownRound as unknown:
         return Refusal(code=RefusalCode.UNKNOWN_ROUND, text=str(unknown), rule="rounds data")
-    if DeadlineCode.QUESTIONS not in round_.deadlines:
-        return Refusal(
-            code=RefusalCode.QUESTIONS_CLOSED,
-            text=f"Round {round_.id} has no question round.",
-            rule=round_.source.cite(),
-        )
-    window = deadline_for(round_, DeadlineCode.QUESTIONS)
-    if window.contains(received_at):
-        return None
-    return Refusal(
-        code=RefusalCode.QUESTIONS_CLOSED,
-        text=f"Question received {local(received_at).isoformat()}; questions were taken "
-        f"until {window.last_second.isoformat()}.",
-        rule=window.source.cite(),
-        deadline=window.closes_at,
+    return deadline_refusal(
+        round_, DeadlineCode.QUESTIONS, RefusalCode.QUESTIONS_CLOSED, "Question", received_at
     )
 
 
@@ -352,21 +338,12 @@ def _nota_refusal(round_id: str, uitvoerder: str | None, received_at: datetime) 
         return _not_authorised(
             f"{uitvoerder!r} is no Wlz-uitvoerder of round {round_.id}.", OFFICE_RULE
         )
-    if DeadlineCode.NOTA_VAN_INLICHTINGEN not in round_.deadlines:
-        return Refusal(
-            code=RefusalCode.NOTA_LATE,
-            text=f"Round {round_.id} has no Nota van Inlichtingen.",
-            rule=round_.source.cite(),
-        )
-    window = deadline_for(round_, DeadlineCode.NOTA_VAN_INLICHTINGEN)
-    if window.contains(received_at):
-        return None
-    return Refusal(
-        code=RefusalCode.NOTA_LATE,
-        text=f"Nota received {local(received_at).isoformat()}; the round publishes it "
-        f"until {window.last_second.isoformat()}.",
-        rule=window.source.cite(),
-        deadline=window.closes_at,
+    return deadline_refusal(
+        round_,
+        DeadlineCode.NOTA_VAN_INLICHTINGEN,
+        RefusalCode.NOTA_LATE,
+        "Nota van Inlichtingen",
+        received_at,
     )
 
 

@@ -31,6 +31,29 @@ def window_refusals(round_: Round, received_at: datetime, what: str) -> list[Ref
     return [_window_refusal(window, received_at, what)]
 
 
+def deadline_refusal(
+    round_: Round, deadline: DeadlineCode, refused: RefusalCode, what: str, received_at: datetime
+) -> Refusal | None:
+    """None when `what` arrived in time for the round's `deadline`, else why not: the rule,
+    the seed section and the first instant out of time."""
+    if deadline not in round_.deadlines:
+        return Refusal(
+            code=refused,
+            text=f"Round {round_.id} has no deadline for this: no {what} is taken.",
+            rule=round_.source.cite(),
+        )
+    window = deadline_for(round_, deadline)
+    if window.contains(received_at):
+        return None
+    return Refusal(
+        code=refused,
+        text=f"{what} received {local(received_at).isoformat()}; taken until "
+        f"{window.last_second.isoformat()} ({window.rule}).",
+        rule=window.source.cite(),
+        deadline=window.closes_at,
+    )
+
+
 def _window_refusal(window: Deadline, received_at: datetime, what: str) -> Refusal:
     received = local(received_at).isoformat()
     if window.opens_at is not None and received_at < window.opens_at:
