@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -162,3 +164,45 @@ async def _eventually(check: Any, timeout: float = 30) -> Any:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
     return result
+
+
+async def test_an_operator_reads_a_dead_letter_whole_from_postgresql(
+    portal: Portal, servers: Servers, isolation: Isolation
+) -> None:
+    body = b"\xff not a message " + b"x" * 40_000
+    message_id = await portal.publish("inscription", body)
+    [dead] = await _eventually(lambda: _dead_letter(portal, message_id))
+    position = str(dead["upstream_position"])
+    listing, code = await asyncio.to_thread(
+        _oco, servers, isolation, "deadletters", "list", "--service", "intake"
+    )
+    assert code == 0 and f"#{position}  malformed  intake-inscriptions" in listing
+    assert f"{len(body)} bytes" in listing and "1 dead letters of intake" in listing
+    args = ["--service", "intake", "--stream", isolation.topology.portal_stream]
+    shown, code = await asyncio.to_thread(
+        _oco, servers, isolation, "deadletters", "show", *args, "--position", position
+    )
+    record = json.loads(shown)
+    assert code == 0 and record["reason"] == "malformed" and record["payload_bytes"] == len(body)
+    assert bytes.fromhex(record["payload_hex"]) == body  # whole, where the stream has a prefix
+    missing, code = await asyncio.to_thread(
+        _oco, servers, isolation, "deadletters", "show", *args, "--position", "999999"
+    )
+    assert code == 1 and "no dead letter of intake" in missing
+
+
+async def _dead_letter(portal: Portal, message_id: str) -> list[dict[str, Any]] | None:
+    found = [d for d in await portal.dead_letters() if d["headers"]["Nats-Msg-Id"] == message_id]
+    return found or None
+
+
+def _oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[str, int]:
+    """`oco …` as an operator runs it, against this test's schemas."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=isolation.env(servers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout + done.stderr, done.returncode
