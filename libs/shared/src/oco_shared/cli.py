@@ -209,6 +209,32 @@ def _cmd_deadletters_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_roles(args: argparse.Namespace) -> int:
+    import os
+
+    from oco_shared.addresses import StartupError, resolve_addresses
+    from oco_shared.roles import AUDITOR, provision_roles, role_name
+    from oco_shared.settings import Settings
+
+    names = (*args.services, AUDITOR)
+    variables = {name: f"OCO_ROLE_PASSWORD_{name.upper()}" for name in names}
+    missing = [variable for variable in variables.values() if not os.environ.get(variable)]
+    if missing:
+        print(f"oco: set {', '.join(missing)} (each role's password)", file=sys.stderr)
+        return 2
+    settings = Settings()
+    try:
+        _, admin_url = resolve_addresses(settings)
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 2
+    passwords = {name: os.environ[variable] for name, variable in variables.items()}
+    provision_roles(admin_url, settings.schema_prefix, args.services, passwords)
+    for name in names:
+        print(f"role {role_name(settings.schema_prefix, name)} ready")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oco", description="OCO procurement procedure")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -232,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create the services' schemas and tables")
     migrate.add_argument("services", nargs="+", choices=SERVICES)
     migrate.set_defaults(run=_cmd_migrate)
+
+    roles = commands.add_parser(
+        "roles", help="as an administrator: one PostgreSQL role per service, and the auditor"
+    )
+    roles.add_argument("services", nargs="+", choices=SERVICES)
+    roles.set_defaults(run=_cmd_roles)
 
     dead = commands.add_parser("deadletters", help="messages a service set aside, with reasons")
     dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)

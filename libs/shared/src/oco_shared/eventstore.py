@@ -313,9 +313,12 @@ class EventStore:
     def migrate(self) -> None:
         """Create the schema and every table of the service; safe to rerun."""
         with psycopg.connect(self.database_url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
-            )
+            # A service's own role may not create schemas (`oco roles` made its schema).
+            exists = connection.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchone()
+            if exists is None:
+                connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
         self.recorder.create_table()
 
     def close(self) -> None:
