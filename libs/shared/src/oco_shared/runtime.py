@@ -35,6 +35,7 @@ from oco_shared.messaging.consumer import BatchConsumer
 from oco_shared.messaging.log import Wakeup
 from oco_shared.messaging.projector import Projection, Projector
 from oco_shared.messaging.relay import OutboxRelay
+from oco_shared.messaging.streams import StreamWatcher
 from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
 from oco_shared.observability import configure_logging, tracer_provider
 from oco_shared.settings import Settings
@@ -128,6 +129,7 @@ class ServiceRuntime:
     broker: NatsBroker = field(init=False)
     supervisor: Supervisor = field(init=False)
     relay: OutboxRelay = field(init=False)
+    streams: StreamWatcher = field(init=False)
     consumers: list[BatchConsumer] = field(init=False, default_factory=list)
     asgi: AsgiFastStream = field(init=False)
     _js: JetStreamContext = field(init=False)
@@ -165,6 +167,7 @@ class ServiceRuntime:
                     definition.streams,
                     replicas=settings.stream_replicas,
                     duplicate_window_seconds=settings.duplicate_window_seconds,
+                    max_bytes=settings.stream_max_bytes,
                 ),
             )
         wakeup = Wakeup()
@@ -198,6 +201,10 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.supervisor.start(consumer)
+        self.streams = StreamWatcher(
+            self.jetstream, [topology.service_stream(self.service), *self._upstreams(topology)]
+        )
+        self.supervisor.start(self.streams)
         for projection in definition.projections if "projectors" in settings.roles else ():
             self.supervisor.start(Projector(self.store, database_url, projection, wakeup))
         # What start-up allocated lives as long as the process: keep it out of the
@@ -205,6 +212,9 @@ class ServiceRuntime:
         gc.freeze()
         self.asgi = self._http_app()
         log.info("service.started", schema=self.store.schema)
+
+    def _upstreams(self, topology: Topology) -> list[str]:
+        return sorted({s.upstream.stream(topology) for s in self.definition.subscriptions})
 
     def jetstream(self) -> JetStreamContext:
         return self._js
@@ -310,11 +320,16 @@ class _TaskMetrics:
             "oco_task_position", "last log or upstream position handled", labels=["task"]
         )
         restarts = CounterMetricFamily("oco_task_restarts", "restarts", labels=["task"])
+        fill = GaugeMetricFamily(
+            "oco_stream_fill_ratio", "bytes held / the stream's limit", labels=["stream"]
+        )
         for name, report in self.supervisor.report().items():
+            for stream, ratio in report.get("fill", {}).items():
+                fill.add_metric([stream], ratio)
             up.add_metric([name], 1.0 if report["state"] in ("running",) else 0.0)
             position.add_metric([name], float(report.get("position") or 0))
             restarts.add_metric([name], float(report["restarts"]))
-        yield from (up, position, restarts)
+        yield from (up, position, restarts, fill)
 
 
 def run_service(bootstrap: Callable[[], ServiceRuntime]) -> None:

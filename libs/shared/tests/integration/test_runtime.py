@@ -15,6 +15,7 @@ import httpx
 import nats
 import pytest
 import structlog
+import structlog.testing
 from oco_devstack.servers import nats_binary as _nats_binary
 from oco_shared.eventstore import NewEvent
 from oco_shared.runtime import ServiceRuntime, StartupError
@@ -192,6 +193,7 @@ async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> N
         assert {name: task["state"] for name, task in ready["tasks"].items()} == {
             "relay": "running",
             "consumer:from-source": "running",
+            "streams": "running",
         }
         assert (
             ready["tasks"]["relay"]["lag"] == 0
@@ -346,3 +348,39 @@ def test_no_password_or_key_appears_in_any_output(
     for output in (running, unreachable, bad_key):
         assert NATS_SECRET not in output and DATABASE_SECRET not in output
         assert CIPHER_SECRET not in output
+
+
+async def test_a_stream_filling_up_is_warned_about_before_it_refuses(
+    servers: Servers, isolation: Isolation
+) -> None:
+    service = probe_runtime(isolation.settings(servers, stream_max_bytes=2**20))
+    await service.start()
+    connection = await nats.connect(servers.nats_url)
+    try:
+        js = connection.jetstream()
+        topology = isolation.topology
+        for _ in range(9):  # about 88 % of a 1 MiB stream
+            await js.publish(
+                topology.event_subject(SOURCE, "Filler"),
+                b"x" * 100_000,
+                stream=topology.service_stream(SOURCE),
+            )
+        with structlog.testing.capture_logs() as logs:
+            await service.streams.check()
+        [warning] = [entry for entry in logs if entry["event"] == "stream.filling"]
+        assert warning["stream"] == topology.service_stream(SOURCE)
+        assert warning["log_level"] == "warning" and 85 < warning["percent"] < 95
+        transport = httpx.ASGITransport(app=service.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+            metrics = (await client.get("/metrics")).text
+        assert f'oco_stream_fill_ratio{{stream="{topology.service_stream(SOURCE)}"}} 0.8' in metrics
+        with pytest.raises(nats.js.errors.APIError):  # full: refused, nothing dropped
+            for _ in range(3):
+                await js.publish(
+                    topology.event_subject(SOURCE, "Filler"),
+                    b"x" * 100_000,
+                    stream=topology.service_stream(SOURCE),
+                )
+    finally:
+        await connection.close()
+        await service.stop()

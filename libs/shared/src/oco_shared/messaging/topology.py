@@ -56,8 +56,15 @@ class Topology:
         return f"{self.prefix}.deadletter.{service}"
 
     def stream_configs(
-        self, services: tuple[str, ...], *, replicas: int, duplicate_window_seconds: int
+        self,
+        services: tuple[str, ...],
+        *,
+        replicas: int,
+        duplicate_window_seconds: int,
+        max_bytes: int = -1,
     ) -> list[StreamConfig]:
+        """Every stream, each holding at most `max_bytes` (-1: no limit): a full stream
+        refuses new messages (discard new), it never drops recorded ones."""
         from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
         def audit_stream(name: str, subjects: list[str], description: str) -> StreamConfig:
@@ -73,6 +80,7 @@ class Topology:
                 deny_delete=True,
                 deny_purge=True,
                 allow_rollup_hdrs=False,
+                max_bytes=max_bytes,
             )
 
         configs = [
