@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from oco_shared.deadlines import Deadline, deadline_for
@@ -235,6 +236,40 @@ def _cmd_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_nats_config(args: argparse.Namespace) -> int:
+    """The broker's users for the installed services, the rounds' uitvoerders and a prefix."""
+    from importlib import import_module
+
+    from oco_shared.authority import nats_users, server_config
+    from oco_shared.messaging.topology import Topology
+    from oco_shared.settings import Settings
+
+    topology = Topology(Settings().subject_prefix)
+    consumes = {}
+    for entry in entry_points(group="oco.services"):
+        definition = import_module(f"{entry.value}.bootstrap").DEFINITION
+        consumes[definition.service] = sorted(
+            {subscription.upstream.stream(topology) for subscription in definition.subscriptions}
+        )
+    uitvoerders = sorted(
+        {u.code for round_id in available_rounds() for u in load_round(round_id).uitvoerders}
+    )
+    users = nats_users(topology, consumes, uitvoerders)
+    passwords = json.loads(args.passwords.read_text()) if args.passwords else {}
+    missing = [user.name for user in users if not passwords.get(user.name)]
+    if missing:
+        print(
+            f"oco: {args.passwords or 'no --passwords file'}: no password for {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        server_config(users, passwords, host=args.host, port=args.port, store_dir=args.store_dir),
+        end="",
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oco", description="OCO procurement procedure")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     roles.add_argument("services", nargs="+", choices=SERVICES)
     roles.set_defaults(run=_cmd_roles)
+
+    config = commands.add_parser(
+        "nats-config", help="the broker's configuration: its users and what each may do"
+    )
+    config.add_argument("--passwords", type=Path, help="JSON file: user name -> password")
+    config.add_argument("--host", default="0.0.0.0")
+    config.add_argument("--port", type=int, default=4222)
+    config.add_argument("--store-dir", default="/data/jetstream")
+    config.set_defaults(run=_cmd_nats_config)
 
     dead = commands.add_parser("deadletters", help="messages a service set aside, with reasons")
     dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)
