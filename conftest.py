@@ -1,5 +1,8 @@
 """Real servers for every integration suite: the ones the environment names, else embedded.
 
+`.ci/run` names the machine's PostgreSQL and leaves the broker to the embedded stack, so
+the suite runs on a nats-server that requires authentication.
+
 Each test gets its own subject prefix and database schemas, so runs never see each
 other's events, and its streams and schemas are dropped afterwards.
 """
@@ -27,10 +30,12 @@ def servers() -> Iterator[Servers]:
         return
     from oco_devstack.servers import stack_down, stack_status, stack_up
 
+    # What the environment does not name comes from the embedded stack, whose broker
+    # requires its users: the tests connect as its provisioner.
     data_dir = Settings().data_dir
     already_running = stack_status(data_dir) is not None
     addresses = stack_up(data_dir)
-    yield Servers(addresses.nats_url, addresses.database_url)
+    yield Servers(nats_url or addresses.nats_url, database_url or addresses.database_url)
     if not already_running:  # leave no server behind that this run started
         stack_down(data_dir)
 

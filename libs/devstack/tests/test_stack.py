@@ -156,7 +156,7 @@ sys.exit(main(["run"]))
 
 
 def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) -> None:
-    env = {**os.environ, "OCO_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "OCO_DATA_DIR": str(data_dir), "OCO_STREAM_MAX_BYTES": str(2**26)}
     env.pop("OCO_NATS_URL", None)
     env.pop("OCO_DATABASE_URL", None)
     with subprocess.Popen(
@@ -167,7 +167,7 @@ def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) ->
     ) as run:
         assert run.stdout is not None
         lines = [run.stdout.readline() for _ in range(3)]
-        assert lines[0].startswith("OCO_NATS_URL=nats://127.0.0.1:")
+        assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
         assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres@127.0.0.1:")
         assert lines[2].startswith("no services registered")
         ports = ports_of(recorded(data_dir))

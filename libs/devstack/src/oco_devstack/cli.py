@@ -23,9 +23,17 @@ def _data_dir() -> Path:
     return Settings().data_dir
 
 
-def _print_addresses(addresses: StackAddresses, prefix: str = "") -> None:
-    print(f"{prefix}OCO_NATS_URL={shlex.quote(addresses.nats_url)}")
-    print(f"{prefix}OCO_DATABASE_URL={shlex.quote(addresses.database_url)}")
+def _print_addresses(addresses: StackAddresses, export: bool = False) -> None:
+    """`oco stack env` prints what `eval` needs, credentials included; `up` and `status`
+    show the addresses without the password."""
+    from oco_shared.addresses import redacted
+
+    for name, url in (
+        ("OCO_NATS_URL", addresses.nats_url),
+        ("OCO_DATABASE_URL", addresses.database_url),
+    ):
+        shown = shlex.quote(url) if export else redacted(url)
+        print(f"{'export ' if export else ''}{name}={shown}")
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
@@ -36,7 +44,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     except StackError as error:
         print(f"oco: {error}", file=sys.stderr)
         return 1
-    _print_addresses(addresses, "export " if args.stack_command == "env" else "")
+    _print_addresses(addresses, export=args.stack_command == "env")
     return 0
 
 

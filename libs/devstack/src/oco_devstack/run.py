@@ -6,6 +6,7 @@ never imports one; each runs as `python -m <package>` with its own HTTP port.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -14,13 +15,25 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 from types import FrameType
+from urllib.parse import urlsplit
 
+from nats.errors import Error as NatsError
+from oco_shared.addresses import redacted
+from oco_shared.authority import service_user, user_url
+from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
 from oco_shared.settings import Settings
 
-from oco_devstack.servers import STOP_TIMEOUT, StackError, stack_down, stack_status, stack_up
+from oco_devstack.servers import (
+    STOP_TIMEOUT,
+    StackError,
+    nats_passwords_of,
+    stack_down,
+    stack_status,
+    stack_up,
+)
 
 FIRST_SERVICE_PORT = 8101
 
@@ -82,7 +95,12 @@ def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int)
             child.wait()
 
 
-def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
+def _supervise(
+    env: dict[str, str],
+    host: str,
+    signals: _Signals,
+    own_env: Callable[[str], Mapping[str, str]] = lambda service: {},
+) -> int:
     services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
     if not services:
         print(
@@ -96,7 +114,7 @@ def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
             port = ports[entry.name]
             children[entry.name] = subprocess.Popen(
                 [sys.executable, "-m", entry.module],
-                env={**env, "OCO_HTTP_PORT": str(port)},
+                env={**env, **own_env(entry.name), "OCO_HTTP_PORT": str(port)},
                 process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
             )
             print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
@@ -108,6 +126,24 @@ def _supervise(env: dict[str, str], host: str, signals: _Signals) -> int:
         return 0
     finally:
         _stop_children(children, signals.received)
+
+
+async def _provision_streams(nats_url: str, settings: Settings) -> None:
+    import nats
+
+    connection = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
+    try:
+        await provision_streams(
+            connection.jetstream(),
+            Topology(settings.subject_prefix).stream_configs(
+                SERVICES,
+                replicas=settings.stream_replicas,
+                duplicate_window_seconds=settings.duplicate_window_seconds,
+                max_bytes=settings.stream_max_bytes,
+            ),
+        )
+    finally:
+        await connection.close()
 
 
 def run() -> int:
@@ -123,12 +159,25 @@ def run() -> int:
             addresses = stack_up(settings.data_dir)
             nats_url = nats_url or addresses.nats_url
             database_url = database_url or addresses.database_url
-        print(f"OCO_NATS_URL={nats_url}\nOCO_DATABASE_URL={database_url}", flush=True)
+        print(f"OCO_NATS_URL={redacted(nats_url)}\nOCO_DATABASE_URL={redacted(database_url)}")
+        sys.stdout.flush()
         if signals.event.is_set():
             return 0
         env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
-        return _supervise(env, settings.http_host, signals)
-    except (StackError, ValueError) as error:  # ValueError: a bad OCO_HTTP_PORT_<NAME>
+        if settings.nats_url:  # a broker of the operator's: the services use its address
+            return _supervise(env, settings.http_host, signals)
+        # The embedded broker: streams made by its provisioner, each service as its own user.
+        asyncio.run(_provision_streams(nats_url, settings))
+        env["OCO_PROVISION_STREAMS"] = "false"
+        passwords = nats_passwords_of(settings.data_dir)
+        host, port = urlsplit(nats_url).hostname or "", urlsplit(nats_url).port or 4222
+
+        def own_user(service: str) -> dict[str, str]:
+            user = service_user(service)
+            return {"OCO_NATS_URL": user_url(host, port, user, passwords[user])}
+
+        return _supervise(env, settings.http_host, signals, own_user)
+    except (StackError, ValueError, NatsError) as error:  # ValueError: a bad OCO_HTTP_PORT_<N>
         print(f"oco: {error}", file=sys.stderr)
         return 1
     finally:

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -32,6 +33,9 @@ from typing import Any, Literal
 import psutil
 import psycopg
 from oco_shared.addresses import addresses_file
+from oco_shared.authority import PROVISIONER, installed_users, server_config, user_url
+from oco_shared.messaging.topology import Topology
+from oco_shared.settings import Settings
 
 HOST = "127.0.0.1"
 DATABASE = "oco"
@@ -101,8 +105,30 @@ def _database_url(port: int, database: str = DATABASE) -> str:
     return f"postgresql://postgres@{HOST}:{port}/{database}"
 
 
-def _addresses(nats: _Server, postgres: _Server) -> StackAddresses:
-    return StackAddresses(f"nats://{HOST}:{nats.port}", _database_url(postgres.port))
+def _addresses(paths: _Paths, nats: _Server, postgres: _Server) -> StackAddresses:
+    """The provisioner's address: the stack's broker is never open (see `nats_passwords`)."""
+    url = user_url(HOST, nats.port, PROVISIONER, nats_passwords(paths)[PROVISIONER])
+    return StackAddresses(url, _database_url(postgres.port))
+
+
+def nats_passwords_of(data_dir: Path) -> dict[str, str]:
+    """The passwords of the embedded broker's users, for `oco run` to hand out."""
+    return nats_passwords(_Paths.of(data_dir))
+
+
+def nats_passwords(paths: _Paths) -> dict[str, str]:
+    """The broker users' passwords: made at the first start, kept beside the data (0600)."""
+    file = paths.root / "nats-passwords.json"
+    try:
+        known: dict[str, str] = json.loads(file.read_text())
+    except (OSError, ValueError):
+        known = {}
+    users = installed_users(Topology(Settings().subject_prefix))
+    if any(user.name not in known for user in users):
+        for user in users:
+            known.setdefault(user.name, secrets.token_urlsafe(18))
+        _write_json(file, known)
+    return known
 
 
 # --- finding the servers' binaries -------------------------------------------------------------
@@ -324,8 +350,14 @@ def _start_nats(paths: _Paths, previous: _Server | None) -> _Server:
     port, monitor_port = _pick_ports(
         previous.port if previous else 0, previous.monitor_port if previous else 0
     )
-    argv = [str(nats_binary()), "-a", HOST, "-p", str(port), "-m", str(monitor_port)]
-    argv += ["-js", "-sd", str(paths.nats_dir)]
+    # Users and permissions from the generated configuration; address and data folder as
+    # flags, so that the command line shows the server is ours.
+    config = paths.root / "nats.conf"
+    users = installed_users(Topology(Settings().subject_prefix))
+    config.write_text(server_config(users, nats_passwords(paths)))
+    config.chmod(0o600)
+    argv = [str(nats_binary()), "-c", str(config), "-a", HOST, "-p", str(port)]
+    argv += ["-m", str(monitor_port), "-js", "-sd", str(paths.nats_dir)]
     process = _spawn(argv, paths.log("nats"))
     server = _Server(process.pid, port, monitor_port)
     _wait_until("nats-server", process, port, paths.log("nats"), lambda: _nats_answers(server))
@@ -387,9 +419,11 @@ def _read_state(paths: _Paths) -> dict[str, _Server]:
 
 
 def _write_json(path: Path, content: Mapping[str, Any]) -> None:
-    """Replace the file whole, so a reader never sees half of it."""
+    """Replace the file whole, so a reader never sees half of it; readable by its owner
+    only, since the addresses and passwords carry the broker's credentials."""
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(content))
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(json.dumps(content))
     partial.replace(path)
 
 
@@ -423,7 +457,7 @@ def stack_up(data_dir: Path) -> StackAddresses:
                 _stop(paths, kind)
                 state[kind] = starters[kind](paths, previous)
                 _write_state(paths, state)
-        addresses = _addresses(state["nats"], state["postgres"])
+        addresses = _addresses(paths, state["nats"], state["postgres"])
         _write_json(paths.addresses, asdict(addresses))
         return addresses
 
@@ -447,5 +481,5 @@ def stack_status(data_dir: Path) -> StackAddresses | None:
         and _healthy(paths, "nats", nats)
         and _healthy(paths, "postgres", postgres)
     ):
-        return _addresses(nats, postgres)
+        return _addresses(paths, nats, postgres)
     return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from oco_shared.messaging.topology import Topology
 
@@ -87,16 +88,41 @@ def nats_users(
     return users
 
 
+def installed_users(topology: Topology) -> list[NatsUser]:
+    """The users for the services installed here (entry-point group `oco.services`) and
+    every uitvoerder of every round."""
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    from oco_shared.rounds import available_rounds, load_round
+
+    consumes = {}
+    for entry in entry_points(group="oco.services"):
+        definition = import_module(f"{entry.value}.bootstrap").DEFINITION
+        consumes[definition.service] = sorted(
+            {subscription.upstream.stream(topology) for subscription in definition.subscriptions}
+        )
+    uitvoerders = sorted(
+        {u.code for round_id in available_rounds() for u in load_round(round_id).uitvoerders}
+    )
+    return nats_users(topology, consumes, uitvoerders)
+
+
+def user_url(host: str, port: int, user: str, password: str) -> str:
+    return f"nats://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}"
+
+
 def server_config(
     users: Sequence[NatsUser],
     passwords: Mapping[str, str],
     *,
-    host: str,
-    port: int,
-    store_dir: str,
+    host: str | None = None,
+    port: int | None = None,
+    store_dir: str | None = None,
     monitor_port: int | None = None,
 ) -> str:
-    """A nats-server configuration with JetStream and these users, nobody anonymous."""
+    """A nats-server configuration with these users, nobody anonymous; the listening
+    address and JetStream's folder when given (else the command line gives them)."""
     entries = [
         "    {"
         f" user: {json.dumps(user.name)}, password: {json.dumps(passwords[user.name])},"
@@ -107,9 +133,9 @@ def server_config(
         for user in users
     ]
     lines = [
-        f"listen: {json.dumps(f'{host}:{port}')}",
-        *([f"http: {json.dumps(f'{host}:{monitor_port}')}"] if monitor_port else []),
-        f"jetstream: {{ store_dir: {json.dumps(store_dir)} }}",
+        *([f"listen: {json.dumps(f'{host}:{port}')}"] if host and port else []),
+        *([f"http: {json.dumps(f'{host}:{monitor_port}')}"] if host and monitor_port else []),
+        *([f"jetstream: {{ store_dir: {json.dumps(store_dir)} }}"] if store_dir else []),
         "authorization: {",
         "  users: [",
         *entries,

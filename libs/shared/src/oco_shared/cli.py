@@ -238,23 +238,11 @@ def _cmd_roles(args: argparse.Namespace) -> int:
 
 def _cmd_nats_config(args: argparse.Namespace) -> int:
     """The broker's users for the installed services, the rounds' uitvoerders and a prefix."""
-    from importlib import import_module
-
-    from oco_shared.authority import nats_users, server_config
+    from oco_shared.authority import installed_users, server_config
     from oco_shared.messaging.topology import Topology
     from oco_shared.settings import Settings
 
-    topology = Topology(Settings().subject_prefix)
-    consumes = {}
-    for entry in entry_points(group="oco.services"):
-        definition = import_module(f"{entry.value}.bootstrap").DEFINITION
-        consumes[definition.service] = sorted(
-            {subscription.upstream.stream(topology) for subscription in definition.subscriptions}
-        )
-    uitvoerders = sorted(
-        {u.code for round_id in available_rounds() for u in load_round(round_id).uitvoerders}
-    )
-    users = nats_users(topology, consumes, uitvoerders)
+    users = installed_users(Topology(Settings().subject_prefix))
     passwords = json.loads(args.passwords.read_text()) if args.passwords else {}
     missing = [user.name for user in users if not passwords.get(user.name)]
     if missing:

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5)
     duplicate_window_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     stream_max_bytes: int = Field(
-        default=10 * 2**30, ge=2**20, description="each stream's limit; warned at 80 %"
+        default=2**30, ge=2**20, description="each stream's limit, reserved; warned at 80 %"
     )
     max_deliver: int = Field(default=5, ge=1)
     ack_wait_seconds: float = Field(default=30.0, gt=0)

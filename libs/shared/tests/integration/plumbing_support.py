@@ -17,6 +17,9 @@ from oco_shared.messaging.topology import Topology
 from oco_shared.settings import Settings
 from psycopg import sql
 
+# JetStream reserves each stream's limit on disk: tests keep theirs small.
+STREAM_MAX_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class Servers:
@@ -46,6 +49,7 @@ class Isolation:
             "OCO_DATABASE_URL": servers.database_url,
             "OCO_SUBJECT_PREFIX": self.prefix,
             "OCO_SCHEMA_PREFIX": self.schema_prefix,
+            "OCO_STREAM_MAX_BYTES": str(STREAM_MAX_BYTES),
             **extra,
         }
 
@@ -55,7 +59,7 @@ class Isolation:
             database_url=servers.database_url,
             subject_prefix=self.prefix,
             schema_prefix=self.schema_prefix,
-            **overrides,  # type: ignore[arg-type]
+            **{"stream_max_bytes": STREAM_MAX_BYTES, **overrides},  # type: ignore[arg-type]
         )
 
 

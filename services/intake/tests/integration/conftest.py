@@ -7,14 +7,23 @@ from collections.abc import AsyncIterator
 import nats
 import pytest
 from oco_intake.bootstrap import bootstrap
-from plumbing_support import Isolation, Servers
+from plumbing_support import STREAM_MAX_BYTES, Isolation, Servers
 from portal_support import Portal, ScriptedReceipt
 
 
 @pytest.fixture
-async def portal(servers: Servers, isolation: Isolation) -> AsyncIterator[Portal]:
+def stream_max_bytes() -> int:
+    """Each stream's limit; a test that sends much overrides this fixture."""
+    return STREAM_MAX_BYTES
+
+
+@pytest.fixture
+async def portal(
+    servers: Servers, isolation: Isolation, stream_max_bytes: int
+) -> AsyncIterator[Portal]:
     receipt = ScriptedReceipt()
-    service = bootstrap(isolation.settings(servers), receipt=receipt)
+    settings = isolation.settings(servers, stream_max_bytes=stream_max_bytes)
+    service = bootstrap(settings, receipt=receipt)
     await service.start()
     connection = await nats.connect(servers.nats_url)
     yield Portal(connection.jetstream(), isolation, receipt, service)

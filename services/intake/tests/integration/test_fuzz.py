@@ -51,6 +51,12 @@ CYCLE = (
 )
 
 
+@pytest.fixture
+def stream_max_bytes() -> int:
+    """The 250 large messages alone are about 150 MB."""
+    return 512 * 2**20
+
+
 CONFUSABLE = [
     ("subcontractor_intent",),
     ("provider", "name"),
