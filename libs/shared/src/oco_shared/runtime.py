@@ -21,6 +21,7 @@ import structlog
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.nats import NatsBroker
+from faststream.security import SASLPlaintext
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import SpanProcessor
@@ -157,6 +158,10 @@ class ServiceRuntime:
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
+            security=SASLPlaintext(settings.nats_user, settings.nats_password.get_secret_value())
+            if settings.nats_user and settings.nats_password
+            else None,
+            user_credentials=str(settings.nats_credentials) if settings.nats_credentials else None,
         )
         client = await connect_broker(self.broker, nats_url, settings.connect_timeout_seconds)
         self._js = client.jetstream()

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
@@ -17,6 +17,15 @@ class Settings(BaseSettings):
 
     nats_url: str | None = Field(
         default=None, description="NATS server with JetStream; unset: the embedded stack"
+    )
+    nats_user: str | None = Field(
+        default=None, description="the service's broker user (else the one in OCO_NATS_URL)"
+    )
+    nats_password: SecretStr | None = Field(
+        default=None, description="its password, e.g. from a Kubernetes Secret"
+    )
+    nats_credentials: Path | None = Field(
+        default=None, description="a NATS credentials file (JWT and NKey), instead"
     )
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset: the embedded stack"

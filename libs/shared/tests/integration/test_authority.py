@@ -201,13 +201,26 @@ async def test_the_auditor_reads_every_stream_and_publishes_nothing(
     assert await count(provisioned, topology.portal_stream) == 1
 
 
+@pytest.mark.parametrize("given_as", ["OCO_NATS_URL", "OCO_NATS_USER and OCO_NATS_PASSWORD"])
 async def test_a_service_runs_whole_with_its_own_user(
-    provisioned: Broker, isolation: Isolation, servers: Servers
+    provisioned: Broker, isolation: Isolation, servers: Servers, given_as: str
 ) -> None:
     """Relay, consumer and probes need no more than the generated permissions."""
     topology = isolation.topology
-    own = Servers(provisioned.url(service_user(PROBE)), servers.database_url)
-    runtime = probe_runtime(isolation.settings(own, provision_streams=False))
+    user = service_user(PROBE)
+    if given_as == "OCO_NATS_URL":
+        settings = isolation.settings(
+            Servers(provisioned.url(user), servers.database_url), provision_streams=False
+        )
+    else:
+        bare = Servers(f"nats://127.0.0.1:{provisioned.port}", servers.database_url)
+        settings = isolation.settings(
+            bare,
+            provision_streams=False,
+            nats_user=user,
+            nats_password=provisioned.passwords[user],
+        )
+    runtime = probe_runtime(settings)
     await runtime.start()
     try:
         upstream = probe_event()
