@@ -168,7 +168,7 @@ def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) ->
         assert run.stdout is not None
         lines = [run.stdout.readline() for _ in range(3)]
         assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
-        assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres@127.0.0.1:")
+        assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres:***@127.0.0.1:")
         assert lines[2].startswith("no services registered")
         ports = ports_of(recorded(data_dir))
         assert all(port_open(port) for port in ports)

@@ -20,16 +20,20 @@ from importlib.metadata import entry_points
 from types import FrameType
 from urllib.parse import urlsplit
 
+import psycopg
 from nats.errors import Error as NatsError
 from oco_shared.addresses import redacted
 from oco_shared.authority import service_user, user_url
 from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
+from oco_shared.roles import AUDITOR, provision_roles, role_name
 from oco_shared.settings import Settings
 
 from oco_devstack.servers import (
     STOP_TIMEOUT,
     StackError,
     nats_passwords_of,
+    role_passwords,
+    role_url,
     stack_down,
     stack_status,
     stack_up,
@@ -166,18 +170,36 @@ def run() -> int:
         env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
         if settings.nats_url:  # a broker of the operator's: the services use its address
             return _supervise(env, settings.http_host, signals)
-        # The embedded broker: streams made by its provisioner, each service as its own user.
+        # The embedded stack: streams made by the broker's provisioner, database roles by
+        # the superuser, and each service connects as its own user and its own role.
         asyncio.run(_provision_streams(nats_url, settings))
         env["OCO_PROVISION_STREAMS"] = "false"
         passwords = nats_passwords_of(settings.data_dir)
         host, port = urlsplit(nats_url).hostname or "", urlsplit(nats_url).port or 4222
+        services = [entry.name for entry in entry_points(group="oco.services")]
+        roles = {name: role_name(settings.schema_prefix, name) for name in (*services, AUDITOR)}
+        role_password = role_passwords(settings.data_dir, list(roles.values()))
+        provision_roles(
+            database_url,
+            settings.schema_prefix,
+            services,
+            {name: role_password[role] for name, role in roles.items()},
+        )
 
         def own_user(service: str) -> dict[str, str]:
             user = service_user(service)
-            return {"OCO_NATS_URL": user_url(host, port, user, passwords[user])}
+            return {
+                "OCO_NATS_URL": user_url(host, port, user, passwords[user]),
+                "OCO_DATABASE_URL": role_url(settings.data_dir, roles[service]),
+            }
 
         return _supervise(env, settings.http_host, signals, own_user)
-    except (StackError, ValueError, NatsError) as error:  # ValueError: a bad OCO_HTTP_PORT_<N>
+    except (
+        StackError,
+        ValueError,
+        NatsError,
+        psycopg.Error,
+    ) as error:  # ValueError: a bad OCO_HTTP_PORT_<N>
         print(f"oco: {error}", file=sys.stderr)
         return 1
     finally:

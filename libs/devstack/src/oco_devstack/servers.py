@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import psutil
 import psycopg
@@ -38,6 +39,7 @@ from oco_shared.messaging.topology import Topology
 from oco_shared.settings import Settings
 
 HOST = "127.0.0.1"
+SUPERUSER = "postgres"
 DATABASE = "oco"
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -101,14 +103,21 @@ class _Paths:
         return self.root / f"{name}.log"
 
 
-def _database_url(port: int, database: str = DATABASE) -> str:
-    return f"postgresql://postgres@{HOST}:{port}/{database}"
+def _database_url(paths: _Paths, port: int, database: str = DATABASE) -> str:
+    """The superuser's address; the stack's PostgreSQL asks every role for its password."""
+    password = quote(postgres_passwords(paths)[SUPERUSER], safe="")
+    return f"postgresql://{SUPERUSER}:{password}@{HOST}:{port}/{database}"
+
+
+def postgres_passwords(paths: _Paths) -> dict[str, str]:
+    """Passwords of the superuser and the services' roles: made once, kept (0600)."""
+    return _passwords(paths.root / "postgres-passwords.json", [SUPERUSER])
 
 
 def _addresses(paths: _Paths, nats: _Server, postgres: _Server) -> StackAddresses:
     """The provisioner's address: the stack's broker is never open (see `nats_passwords`)."""
     url = user_url(HOST, nats.port, PROVISIONER, nats_passwords(paths)[PROVISIONER])
-    return StackAddresses(url, _database_url(postgres.port))
+    return StackAddresses(url, _database_url(paths, postgres.port))
 
 
 def nats_passwords_of(data_dir: Path) -> dict[str, str]:
@@ -118,17 +127,35 @@ def nats_passwords_of(data_dir: Path) -> dict[str, str]:
 
 def nats_passwords(paths: _Paths) -> dict[str, str]:
     """The broker users' passwords: made at the first start, kept beside the data (0600)."""
-    file = paths.root / "nats-passwords.json"
+    users = installed_users(Topology(Settings().subject_prefix))
+    return _passwords(paths.root / "nats-passwords.json", [user.name for user in users])
+
+
+def _passwords(file: Path, names: list[str]) -> dict[str, str]:
+    """Passwords by name, made for names not yet known, kept in `file` (0600)."""
     try:
         known: dict[str, str] = json.loads(file.read_text())
     except (OSError, ValueError):
         known = {}
-    users = installed_users(Topology(Settings().subject_prefix))
-    if any(user.name not in known for user in users):
-        for user in users:
-            known.setdefault(user.name, secrets.token_urlsafe(18))
+    if any(name not in known for name in names):
+        for name in names:
+            known.setdefault(name, secrets.token_urlsafe(18))
+        file.parent.mkdir(parents=True, exist_ok=True)
         _write_json(file, known)
     return known
+
+
+def role_passwords(data_dir: Path, roles: list[str]) -> dict[str, str]:
+    """The passwords of the services' database roles on the stack (made once, kept)."""
+    return _passwords(_Paths.of(data_dir).root / "postgres-passwords.json", roles)
+
+
+def role_url(data_dir: Path, role: str) -> str:
+    """A role's address on the stack's PostgreSQL, with its password."""
+    paths = _Paths.of(data_dir)
+    password = quote(role_passwords(data_dir, [role])[role], safe="")
+    port = _read_state(paths)["postgres"].port
+    return f"postgresql://{role}:{password}@{HOST}:{port}/{DATABASE}"
 
 
 # --- finding the servers' binaries -------------------------------------------------------------
@@ -214,9 +241,10 @@ def _nats_answers(server: _Server) -> bool:
         return False
 
 
-def _postgres_answers(port: int, database: str = DATABASE) -> bool:
+def _postgres_answers(paths: _Paths, port: int, database: str = DATABASE) -> bool:
     try:
-        with psycopg.connect(_database_url(port, database), connect_timeout=2) as connection:
+        url = _database_url(paths, port, database)
+        with psycopg.connect(url, connect_timeout=2) as connection:
             connection.execute("select 1")
     except psycopg.Error:
         return False
@@ -228,7 +256,7 @@ def _healthy(paths: _Paths, kind: Kind, server: _Server | None) -> bool:
         return False
     if kind == "nats":
         return _is_ours(server.pid, paths.nats_dir) and _nats_answers(server)
-    return _is_ours(server.pid, paths.pg_dir) and _postgres_answers(server.port)
+    return _is_ours(server.pid, paths.pg_dir) and _postgres_answers(paths, server.port)
 
 
 # --- stopping whatever runs on our data folder -------------------------------------------------
@@ -398,13 +426,37 @@ def _start_postgres(paths: _Paths, previous: _Server | None) -> _Server:
         process,
         port,
         paths.log("postgres"),
-        lambda: _postgres_answers(port, "postgres"),
+        lambda: _postgres_answers(paths, port, "postgres"),
     )
-    with psycopg.connect(_database_url(port, "postgres"), autocommit=True) as connection:
+    with psycopg.connect(_database_url(paths, port, "postgres"), autocommit=True) as connection:
         exists = connection.execute("select 1 from pg_database where datname = %s", (DATABASE,))
         if exists.fetchone() is None:
             connection.execute(f'create database "{DATABASE}"')
+        _require_passwords(paths, connection, account)
     return _Server(process.pid, port)
+
+
+def _require_passwords(
+    paths: _Paths, connection: psycopg.Connection[Any], account: dict[str, Any]
+) -> None:
+    """Never open: the superuser gets its password, then every connection must give one
+    (a cluster made with trust, as initdb leaves it, is switched on its first start)."""
+    connection.execute(
+        psycopg.sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+            psycopg.sql.Identifier(SUPERUSER),
+            psycopg.sql.Literal(postgres_passwords(paths)[SUPERUSER]),
+        )
+    )
+    hba = paths.pg_dir / "pg_hba.conf"
+    hba.write_text(
+        "# written by oco_devstack: every role gives its password\n"
+        "local all all scram-sha-256\n"
+        "host all all 127.0.0.1/32 scram-sha-256\n"
+        "host all all ::1/128 scram-sha-256\n"
+    )
+    if account:
+        os.chown(hba, account["user"], account["group"])
+    connection.execute("select pg_reload_conf()")
 
 
 # --- state and the public API ------------------------------------------------------------------

@@ -10,6 +10,7 @@ service schema, including tables created later, and write nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -42,6 +43,7 @@ def provision_roles(
                 )
             )
             db.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, sql.Identifier(role)))
+            _hand_over(db, role, role)
             db.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema))
             db.execute(
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, sql.Identifier(auditor))
@@ -58,7 +60,7 @@ def provision_roles(
             )
 
 
-def _login_role(db: psycopg.Connection[object], role: str, password: str) -> None:
+def _login_role(db: psycopg.Connection[Any], role: str, password: str) -> None:
     exists = db.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
     statement = sql.SQL(
         "ALTER ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
@@ -66,6 +68,32 @@ def _login_role(db: psycopg.Connection[object], role: str, password: str) -> Non
         else "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
     )
     db.execute(statement.format(sql.Identifier(role), sql.Literal(password)))
+
+
+# What an earlier start made as another user in a service's schema becomes its role's:
+# tables (with their sequences and indexes), standalone composite types and functions.
+_OWNED_ELSEWHERE = """
+SELECT format('ALTER TABLE %%I.%%I OWNER TO %%I', n.nspname, c.relname, %(role)s::text)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p', 'v')
+   AND pg_get_userbyid(c.relowner) <> %(role)s
+UNION ALL
+SELECT format('ALTER TYPE %%I.%%I OWNER TO %%I', n.nspname, t.typname, %(role)s::text)
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  JOIN pg_class c ON c.oid = t.typrelid
+ WHERE n.nspname = %(schema)s AND c.relkind = 'c' AND pg_get_userbyid(t.typowner) <> %(role)s
+UNION ALL
+SELECT format('ALTER FUNCTION %%I.%%I(%%s) OWNER TO %%I', n.nspname, p.proname,
+              pg_get_function_identity_arguments(p.oid), %(role)s::text)
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = %(schema)s AND pg_get_userbyid(p.proowner) <> %(role)s
+"""
+
+
+def _hand_over(db: psycopg.Connection[Any], schema: str, role: str) -> None:
+    statements = db.execute(_OWNED_ELSEWHERE, {"schema": schema, "role": role}).fetchall()
+    for (statement,) in statements:  # each quoted by the server's format(%I)
+        db.execute(statement)
 
 
 def drop_roles(admin_url: str, schema_prefix: str, services: Iterable[str]) -> None:

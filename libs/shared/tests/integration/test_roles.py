@@ -142,3 +142,22 @@ def test_an_administrator_creates_the_roles_with_oco_roles(
         assert "intake-pw" not in done.stdout + done.stderr
     finally:
         drop_roles(servers.database_url, isolation.schema_prefix, ["intake"])
+
+
+def test_tables_an_earlier_start_made_as_the_superuser_become_the_roles(
+    servers: Servers, isolation: Isolation
+) -> None:
+    schema = role_name(isolation.schema_prefix, PROBE)
+    before = EventStore(servers.database_url, schema)  # as the superuser, before any role
+    before.migrate()
+    before.append([NewEvent(uuid.uuid4(), 1, probe_event())])
+    before.close()
+    provision_roles(servers.database_url, isolation.schema_prefix, SERVICES, PASSWORDS)
+    try:
+        store = EventStore(as_role(servers, schema), schema)
+        store.migrate()
+        store.append([NewEvent(uuid.uuid4(), 1, probe_event())])
+        assert store.max_position() == 2
+        store.close()
+    finally:
+        drop_roles(servers.database_url, isolation.schema_prefix, SERVICES)

@@ -328,7 +328,13 @@ def test_no_password_or_key_appears_in_any_output(
         if given.password
         else _with_password(servers.nats_url, "probe", nats_secret)
     )
-    database_url = _with_password(servers.database_url, "postgres", DATABASE_SECRET)
+    stored = urlsplit(servers.database_url)
+    database_secret = unquote(stored.password) if stored.password else DATABASE_SECRET
+    database_url = (
+        servers.database_url
+        if stored.password
+        else _with_password(servers.database_url, "postgres", database_secret)
+    )
     ports = {"OCO_HTTP_PORT": str(free_port), "OCO_LOG_LEVEL": "DEBUG"}
     running = _run_probe(
         isolation,
@@ -344,7 +350,7 @@ def test_no_password_or_key_appears_in_any_output(
         servers,
         30,
         OCO_NATS_URL=nats_url,
-        OCO_DATABASE_URL=database_url.replace(database_url.rsplit(":", 1)[1].split("/")[0], "1"),
+        OCO_DATABASE_URL=database_url.replace(f":{urlsplit(database_url).port}/", ":1/"),
         OCO_CONNECT_TIMEOUT_SECONDS="2",
         **ports,
     )
@@ -355,7 +361,7 @@ def test_no_password_or_key_appears_in_any_output(
     )
     assert "Traceback" not in unreachable + bad_key
     for output in (running, unreachable, bad_key):
-        assert nats_secret not in output and DATABASE_SECRET not in output
+        assert nats_secret not in output and database_secret not in output
         assert CIPHER_SECRET not in output
 
 
