@@ -9,7 +9,6 @@ other's events, and its streams and schemas are dropped afterwards.
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,27 +16,14 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import psycopg
 import pytest
-from oco_shared.settings import Settings
-from plumbing_support import Isolation, Servers
+from plumbing_support import Isolation, Servers, integration_servers
 from psycopg import sql
 
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
-    nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
-    if nats_url and database_url:
-        yield Servers(nats_url, database_url)
-        return
-    from oco_devstack.servers import stack_down, stack_status, stack_up
-
-    # What the environment does not name comes from the embedded stack, whose broker
-    # requires its users: the tests connect as its provisioner.
-    data_dir = Settings().data_dir
-    already_running = stack_status(data_dir) is not None
-    addresses = stack_up(data_dir)
-    yield Servers(nats_url or addresses.nats_url, database_url or addresses.database_url)
-    if not already_running:  # leave no server behind that this run started
-        stack_down(data_dir)
+    with integration_servers() as found:
+        yield found
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ import sys
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -57,8 +57,8 @@ from intake_support import submission  # noqa: E402
 from oco_shared.eventstore import EventStore, NewEvent  # noqa: E402
 from oco_shared.observability import configure_logging  # noqa: E402
 from oco_shared.runtime import ServiceRuntime  # noqa: E402
-from oco_shared.settings import Settings  # noqa: E402
 from plumbing_support import Isolation, Servers  # noqa: E402
+from plumbing_support import integration_servers as servers  # noqa: E402
 from probe_service import probe_event, probe_runtime  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
@@ -91,25 +91,6 @@ class Stalled(RuntimeError):
 
 
 # Servers, isolation and clean-up.
-
-
-@contextlib.contextmanager
-def servers() -> Iterator[Servers]:
-    """The servers the environment names, else the embedded stack (stopped if started here)."""
-    nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
-    if nats_url and database_url:
-        yield Servers(nats_url, database_url)
-        return
-    from oco_devstack.servers import stack_down, stack_status, stack_up
-
-    data_dir = Settings().data_dir
-    already_running = stack_status(data_dir) is not None
-    addresses = stack_up(data_dir)
-    try:
-        yield Servers(addresses.nats_url, addresses.database_url)
-    finally:
-        if not already_running:
-            stack_down(data_dir)
 
 
 @contextlib.asynccontextmanager

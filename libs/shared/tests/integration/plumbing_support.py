@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,28 @@ from nats.js.errors import NotFoundError
 from oco_shared.messaging.topology import Topology
 from oco_shared.settings import Settings
 from psycopg import sql
+
+
+@contextlib.contextmanager
+def integration_servers() -> Iterator[Servers]:
+    """The servers the environment names; what it does not name comes from the embedded
+    stack (stopped again if started here), whose broker requires its users: callers
+    connect as its provisioner."""
+    nats_url, database_url = os.environ.get("OCO_NATS_URL"), os.environ.get("OCO_DATABASE_URL")
+    if nats_url and database_url:
+        yield Servers(nats_url, database_url)
+        return
+    from oco_devstack.servers import stack_down, stack_status, stack_up
+
+    data_dir = Settings().data_dir
+    already_running = stack_status(data_dir) is not None
+    addresses = stack_up(data_dir)
+    try:
+        yield Servers(nats_url or addresses.nats_url, database_url or addresses.database_url)
+    finally:
+        if not already_running:  # leave no server behind that this run started
+            stack_down(data_dir)
+
 
 # JetStream reserves each stream's limit on disk: tests keep theirs small.
 STREAM_MAX_BYTES = 64 * 2**20
