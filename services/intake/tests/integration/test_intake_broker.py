@@ -9,6 +9,9 @@ needs; everything else (broker, stream, consumer, store, relay) is real.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from datetime import datetime
 from typing import Any
@@ -271,3 +274,48 @@ async def test_a_thousand_malformed_payloads_never_stop_the_service(portal: Port
         events[-1]["causation_id"] == valid["message_id"]
         and events[-1]["type"] == "InscriptionReceived"
     )
+
+
+def _oco(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """`oco …` as an operator runs it: a process of its own; exit code and output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+async def test_oco_intake_list_as_an_operator_runs_it(
+    portal: Portal, servers: Servers, isolation: Isolation
+) -> None:
+    late = submission("70000002")
+    await portal.publish("inscription", submission("70000001"), at(2026, 7, 15, 10, 0))
+    await portal.publish("inscription", late, at(2026, 8, 1, 9, 0))
+    await _eventually(lambda: _rows(servers, isolation, 2))
+    env = isolation.env(servers)
+    code, out, err = await asyncio.to_thread(_oco, env, "intake", "list", "--round", "2027-2028")
+    lines = out.splitlines()
+    assert code == 0 and err == ""
+    assert lines[0].split() == ["received", "at", "status", "provider"]
+    assert lines[1].startswith("2026-07-15T10:00:00+02:00  received  70000001")
+    assert lines[2].startswith("2026-08-01T09:00:00+02:00  rejected  70000002")
+    code, out, _ = await asyncio.to_thread(
+        _oco, env, "intake", "list", "--round", "2027-2028", "--utc", "--json"
+    )
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["received_at"] == "2026-07-15T08:00:00+00:00"
+    assert rows[1]["reasons"][0]["code"] == "inscription_closed"  # JSON, not a string
+
+    no_schema = {**env, "OCO_SCHEMA_PREFIX": "nothing_here_"}
+    code, out, err = await asyncio.to_thread(
+        _oco, no_schema, "intake", "list", "--round", "2027-2028"
+    )
+    assert (code, out) == (2, "")
+    assert err.strip() == "oco: no intake read model in schema nothing_here_intake: has intake run?"
+    down = {**env, "OCO_DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:1/postgres"}
+    code, out, err = await asyncio.to_thread(_oco, down, "intake", "list", "--round", "2027-2028")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "postgres:***@127.0.0.1:1" in err and "s3cret" not in err and "Traceback" not in err

@@ -9,30 +9,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 
 def _list(args: argparse.Namespace) -> int:
-    from oco_shared.addresses import StartupError, resolve_addresses
+    import asyncpg
+    from oco_shared.addresses import StartupError, redacted, resolve_addresses
     from oco_shared.settings import Settings
 
     from oco_intake.adapters.readmodel import list_inscriptions
     from oco_intake.bootstrap import SERVICE
 
     settings = Settings()
+    schema = f"{settings.schema_prefix}{SERVICE}"
     try:
         _, database_url = resolve_addresses(settings)
+        rows = asyncio.run(list_inscriptions(database_url, schema, args.round, args.region))
     except StartupError as error:
-        print(f"oco: {error}")
+        print(f"oco: {error}", file=sys.stderr)
         return 2
-    rows = asyncio.run(
-        list_inscriptions(
-            database_url, f"{settings.schema_prefix}{SERVICE}", args.round, args.region
-        )
-    )
+    except asyncpg.UndefinedTableError:
+        print(f"oco: no intake read model in schema {schema}: has intake run?", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
+        return 2
+    for row in rows:
+        row["reasons"] = json.loads(row["reasons"])  # jsonb arrives as its text
+        row["received_at"] = _shown(row["received_at"], args.utc)
     if args.json:
         print(json.dumps(rows, default=str, indent=2, ensure_ascii=False))
         return 0
+    print(f"{'received at':<25}  {'status':<9} provider")
     for row in rows:
         print(_line(row))
     print(
@@ -42,13 +52,19 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(moment: datetime, utc: bool) -> str:
+    """Europe/Amsterdam wall-clock time, as the procedure counts; UTC on request."""
+    from oco_shared.rounds import AMSTERDAM
+
+    return moment.astimezone(UTC if utc else AMSTERDAM).isoformat()
+
+
 def _line(row: dict[str, Any]) -> str:
     who = f"{row['provider_id'] or '?'} {row['provider_name'] or ''}".strip()
-    head = f"{row['received_at'].isoformat()}  {row['status']:<9} {who}"
+    head = f"{row['received_at']:<25}  {row['status']:<9} {who}"
     if row["status"] == "received":
         return f"{head}  {row['uitvoerder_code']} r{row['revision']} [{', '.join(row['regions'])}]"
-    reasons = json.loads(row["reasons"]) if isinstance(row["reasons"], str) else row["reasons"]
-    return head + "".join(f"\n      {r['code']}: {r['text']} [{r['rule']}]" for r in reasons)
+    return head + "".join(f"\n      {r['code']}: {r['text']} [{r['rule']}]" for r in row["reasons"])
 
 
 def register(commands: Any) -> None:
@@ -58,4 +74,5 @@ def register(commands: Any) -> None:
     listing.add_argument("--round", required=True, help="round id, e.g. 2027-2028")
     listing.add_argument("--region", help="only inscriptions naming this region code")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--utc", action="store_true", help="times in UTC, not Amsterdam time")
     listing.set_defaults(run=_list)
