@@ -22,6 +22,7 @@ from oco_shared.messaging.topology import SERVICES
 from oco_shared.rounds import (
     AMSTERDAM,
     DeadlineCode,
+    MilestoneCode,
     Round,
     RoundFileError,
     Trigger,
@@ -62,8 +63,10 @@ def _calendar(
             round_, DeadlineCode.KORT_GEDING, _kort_geding_start(round_, published, answered)
         ),
     }
-    for code in (DeadlineCode.INSCRIPTION, DeadlineCode.OBJECTION_ANSWER):
-        deadlines[code.value] = deadline_for(round_, code)
+    for code, rule in round_.deadlines.items():  # every deadline the timetable fixes
+        if rule.milestone is not None:
+            deadlines[code.value] = deadline_for(round_, code)
+    deadlines = dict(sorted(deadlines.items(), key=lambda item: item[1].closes_at))
     return {
         "round": round_.id,
         "title": round_.title,
@@ -101,7 +104,25 @@ def _print_calendar(calendar: dict[str, Any]) -> None:
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
-    calendar = _calendar(load_round(args.round), args.published, args.answered)
+    round_ = load_round(args.round)
+    if args.published and args.answered and args.answered < args.published:
+        print(
+            f"oco: the answer ({args.answered.isoformat()}) lies before the publication "
+            f"({args.published.isoformat()}) it answers",
+            file=sys.stderr,
+        )
+        return 2
+    # The round runs from its publication to the end of its contracts.
+    first = round_.milestones[MilestoneCode.PUBLICATION].date
+    last = round_.contract.ends
+    for name, moment in (("--published", args.published), ("--answered", args.answered)):
+        if moment is not None and not first <= moment.astimezone(AMSTERDAM).date() <= last:
+            print(
+                f"oco: warning: {name} {moment.isoformat()} lies outside round {round_.id} "
+                f"({first.isoformat()} to {last.isoformat()})",
+                file=sys.stderr,
+            )
+    calendar = _calendar(round_, args.published, args.answered)
     if args.json:
         json.dump(calendar, sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -111,12 +132,39 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 
 
 def _cmd_rounds(args: argparse.Namespace) -> int:
+    from oco_shared.clock import SystemClock
+
+    now = SystemClock().now()
+    listed = []
     for round_id in available_rounds():
         loaded = load_round(round_id)
-        regions = sum(len(u.regions) for u in loaded.uitvoerders)
+        window = deadline_for(loaded, DeadlineCode.INSCRIPTION)
+        listed.append(
+            {
+                "round": round_id,
+                "title": loaded.title,
+                "requirements": len(loaded.requirements),
+                "regions": sum(len(u.regions) for u in loaded.uitvoerders),
+                "tariff": str(loaded.tariff.amount),
+                "inscription": "open"
+                if window.contains(now)
+                else (
+                    "not yet open"
+                    if window.opens_at is not None and now < window.opens_at
+                    else "closed"
+                ),
+                "inscription_closes_at": window.closes_at.isoformat(),
+            }
+        )
+    if args.json:
+        json.dump(listed, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    for item in listed:
         print(
-            f"{round_id}: {loaded.title}; {len(loaded.requirements)} requirements, "
-            f"{regions} regions, tariff EUR {loaded.tariff.amount}"
+            f"{item['round']}: {item['title']}; {item['requirements']} requirements, "
+            f"{item['regions']} regions, tariff EUR {item['tariff']}; "
+            f"inscription {item['inscription']} now"
         )
     return 0
 
@@ -270,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.set_defaults(run=_cmd_calendar)
 
     rounds = commands.add_parser("rounds", help="validate and list every round file")
+    rounds.add_argument("--json", action="store_true", help="print JSON")
     rounds.set_defaults(run=_cmd_rounds)
 
     contract = commands.add_parser("contract", help="the message contract")
