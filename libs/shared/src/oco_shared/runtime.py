@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,8 @@ class ServiceRuntime:
             allow_reconnect=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
+            # A plain logger: its lines go through the service's JSON handler, uncoloured.
+            logger=logging.getLogger("faststream.oco"),
             security=SASLPlaintext(settings.nats_user, settings.nats_password.get_secret_value())
             if settings.nats_user and settings.nats_password
             else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -97,6 +98,7 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
     )
     from oco_shared.observability import configure_logging
 
+    handlers = list(logging.getLogger().handlers)
     configure_logging(PROBE)
     await service.start()
     try:
@@ -121,6 +123,7 @@ async def test_one_trace_runs_from_a_submission_through_the_consumer_logs_to_its
     finally:
         await service.stop()
         structlog.reset_defaults()
+        logging.getLogger().handlers[:] = handlers  # the next tests log as before
     consumer_spans = [
         s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id, 16)
     ]
@@ -345,6 +348,10 @@ def test_no_password_or_key_appears_in_any_output(
         **ports,
     )
     assert "service.started" in running
+    lines = [json.loads(line) for line in running.splitlines() if line.strip()]
+    assert all(line["service"] == PROBE for line in lines), "one JSON object per line, each"
+    assert any(line.get("logger", "").startswith("uvicorn") for line in lines)  # theirs too
+    assert "\x1b[" not in running  # no colours when the output is not a terminal
     unreachable = _run_probe(
         isolation,
         servers,
