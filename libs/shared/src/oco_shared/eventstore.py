@@ -394,11 +394,6 @@ class EventStore:
 
     # Reading.
 
-    def aggregate_events(self, aggregate_id: uuid.UUID) -> list[Event]:
-        return [
-            self.decode_event(stored.state) for stored in self.recorder.select_events(aggregate_id)
-        ]
-
     def notifications(self, after: int, limit: int) -> list[RecordedEvent]:
         """Events in commit order with a position greater than `after`."""
         return [
