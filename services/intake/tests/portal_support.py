@@ -16,6 +16,7 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from oco_shared.handling import Incoming
+from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.runtime import ServiceRuntime
 from plumbing_support import Isolation, stream_count, stream_documents
 
@@ -26,8 +27,9 @@ class ScriptedReceipt:
     def __init__(self) -> None:
         self.times: dict[str, datetime] = {}
 
-    def __call__(self, incoming: Incoming) -> datetime:
-        return self.times.get(incoming.headers.get("Nats-Msg-Id", ""), incoming.received_at)
+    def __call__(self, incoming: Incoming) -> ProcedureInstant:
+        scripted = self.times.get(incoming.headers.get("Nats-Msg-Id", ""))
+        return ProcedureInstant(scripted or incoming.received_at)
 
 
 class Portal:

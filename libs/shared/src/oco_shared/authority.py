@@ -3,12 +3,15 @@
 Authority comes from the subject a message arrives on (README, "Subjects by authority"),
 so the broker must let each party publish only where it may:
 
-- `provisioner`: creates and changes streams (the only user that may);
-- `portal`: publishes on `<prefix>.portal.>`, nothing else, and reads no stream;
-- `office-<uitvoerder>`: publishes on its own `<prefix>.office.<uitvoerder>.>` only;
-- `service-<name>`: publishes its events and dead letters, and pulls from the streams it
-  consumes (its durable consumers: create, pull, ack, and recreate from its tracked
-  position after a restart);
+- `provisioner`: creates and changes streams (the only user that may), and sets the
+  procedure clock (`oco rehearse`);
+- `portal`: publishes on `<prefix>.portal.>`, and listens (as the messages pass, never
+  through a stream) to the services' events and dead letters, where its outcomes appear;
+- `office-<uitvoerder>`: publishes on its own `<prefix>.office.<uitvoerder>.>` only, and
+  listens to the outcomes as the portal does;
+- `service-<name>`: publishes its events and dead letters, reads the procedure clock, and
+  pulls from the streams it consumes (its durable consumers: create, pull, ack, and
+  recreate from its tracked position after a restart);
 - `auditor`: reads any stream message by message, publishes nothing.
 
 Every user also receives replies on `_INBOX.>` (JetStream acknowledges a publish there).
@@ -48,9 +51,14 @@ def nats_users(
     topology: Topology, consumes: Mapping[str, Sequence[str]], uitvoerders: Sequence[str]
 ) -> list[NatsUser]:
     """Every user; `consumes` names, per service, the streams it pulls from."""
+    outcomes = (
+        REPLIES,
+        *(topology.service_subjects(service) for service in consumes),
+        topology.deadletter_subject("*"),
+    )
     users = [
         NatsUser(PROVISIONER, (">",), (">",)),
-        NatsUser(PORTAL, (f"{topology.prefix}.portal.>",)),
+        NatsUser(PORTAL, (f"{topology.prefix}.portal.>",), outcomes),
         NatsUser(
             AUDITOR,
             (
@@ -62,7 +70,8 @@ def nats_users(
         ),
     ]
     users += [
-        NatsUser(office_user(code), (topology.office_subject(code, ">"),)) for code in uitvoerders
+        NatsUser(office_user(code), (topology.office_subject(code, ">"),), outcomes)
+        for code in uitvoerders
     ]
     for service, streams in consumes.items():
         own = topology.service_stream(service)
@@ -72,6 +81,7 @@ def nats_users(
             "$JS.API.INFO",
             f"$JS.API.STREAM.INFO.{own}",
             f"$JS.API.STREAM.INFO.{topology.deadletter_stream}",
+            f"$JS.API.STREAM.MSG.GET.{topology.clock_stream}",
         ]
         for stream in streams:
             publish += [

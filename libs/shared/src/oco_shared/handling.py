@@ -44,11 +44,14 @@ from oco_shared.eventstore import (
     Recording,
     compact_json,
 )
+from oco_shared.procedure_time import ProcedureInstant, RehearsalNotEnabled
 
 CONTRACT_RULE = "docs/contract (the published message contract)"
 
 # Failures of a server, not of a message: waited out, never counted as an attempt.
 INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# Nothing is decided on a clock the service may not use: the message waits, unharmed.
+WAITED_OUT_ERRORS: tuple[type[Exception], ...] = (*INFRASTRUCTURE_ERRORS, RehearsalNotEnabled)
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 NAMESPACE = uuid.UUID("8d3f5a2e-1c4b-4f7a-9e6d-0b1c2d3e4f50")
@@ -131,12 +134,13 @@ M = TypeVar("M", bound=Contract)
 Handler = Callable[[M, UnitOfWork, Received], Sequence[NewEvent]]
 MalformedHandler = Callable[[Malformed, UnitOfWork, Received], Sequence[NewEvent] | None]
 Refuser = Callable[[M, Received, Refusal], Event]
-ReceiptClock = Callable[[Incoming], datetime]
+# When the rules consider a message received: the procedure time of its broker receipt.
+ReceiptClock = Callable[[Incoming], ProcedureInstant]
 
 
-def broker_receipt(incoming: Incoming) -> datetime:
+def broker_receipt(incoming: Incoming) -> ProcedureInstant:
     """Production: the JetStream timestamp of the message decides."""
-    return incoming.received_at
+    return ProcedureInstant(incoming.received_at)
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,8 @@ def decide_one(
     """Decide one message and stage its effects in `uow`. A handler's unexpected exception
     propagates (the consumer retries it); everything that can never succeed is a
     refusal or a dead letter."""
-    received = Received(receipt(incoming), incoming.subject, digest(incoming.body))
+    judged = receipt(incoming)
+    received = Received(judged.at, incoming.subject, digest(incoming.body))
     if decoded is None:
         decoded = route.decode(incoming.body)
     try:
@@ -375,11 +380,18 @@ def decide_one(
             events = list(_judge(route, decoded, identity, uow, received))
     except DeadLetter as dead:
         return Decision(dead_letter=(dead.code, dead.detail))
+    # Every event records both times and, on a rehearsal clock, the rehearsal.
+    stamp = {"broker_time": incoming.received_at, "rehearsal": judged.rehearsal}
     trace = {k: v for k, v in incoming.headers.items() if k in TRACE_HEADERS}
-    if trace:
-        events = [
-            NewEvent(e.aggregate_id, e.version, e.event, {**e.headers, **trace}) for e in events
-        ]
+    events = [
+        NewEvent(
+            e.aggregate_id,
+            e.version,
+            e.event.model_copy(update=stamp),
+            {**e.headers, **trace} if trace else e.headers,
+        )
+        for e in events
+    ]
     first_time = identity is not None and uow.handled_digest(identity) is None
     handled = (identity, received.payload_sha256) if first_time and identity else None
     uow.stage(events, handled)
@@ -491,7 +503,7 @@ def decide_batch(
             else:
                 try:
                     decision = decide_one(route, incoming, uow, receipt, decoded[index])
-                except INFRASTRUCTURE_ERRORS:
+                except WAITED_OUT_ERRORS:
                     raise
                 except Exception as error:
                     failure = Failure(index, error)

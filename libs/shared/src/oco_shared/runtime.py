@@ -31,15 +31,23 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pydantic import ValidationError
 
 from oco_shared.addresses import StartupError, check_database, resolve_addresses, unreachable
+from oco_shared.clock import SystemClock
 from oco_shared.eventstore import EventStore
-from oco_shared.handling import ReceiptClock, Route, broker_receipt
+from oco_shared.handling import Incoming, ReceiptClock, Route
 from oco_shared.messaging.consumer import BatchConsumer
 from oco_shared.messaging.log import Wakeup
+from oco_shared.messaging.procedure_clock import ClockFollower
 from oco_shared.messaging.projector import Projection, Projector
 from oco_shared.messaging.relay import OutboxRelay
 from oco_shared.messaging.streams import StreamWatcher
 from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
 from oco_shared.observability import configure_logging, tracer_provider
+from oco_shared.procedure_time import (
+    ProcedureClock,
+    ProcedureInstant,
+    Timeline,
+    rehearsal_refusal,
+)
 from oco_shared.settings import Settings
 from oco_shared.supervisor import Supervisor
 
@@ -125,7 +133,8 @@ def migrate(service: str, settings: Settings) -> str:
 class ServiceRuntime:
     definition: ServiceDefinition
     settings: Settings = field(default_factory=Settings)
-    receipt: ReceiptClock = broker_receipt
+    # None: the procedure clock on the broker decides (tests may script receipt times).
+    receipt: ReceiptClock | None = None
     span_processors: Sequence[SpanProcessor] = ()
     store: EventStore = field(init=False)
     broker: NatsBroker = field(init=False)
@@ -133,6 +142,8 @@ class ServiceRuntime:
     relay: OutboxRelay = field(init=False)
     streams: StreamWatcher = field(init=False)
     consumers: list[BatchConsumer] = field(init=False, default_factory=list)
+    timeline: Timeline = field(init=False)
+    procedure_clock: ProcedureClock = field(init=False)
     asgi: AsgiFastStream = field(init=False)
     _js: JetStreamContext = field(init=False)
 
@@ -178,6 +189,10 @@ class ServiceRuntime:
                     max_bytes=settings.stream_max_bytes,
                 ),
             )
+        self.timeline = Timeline(allow_rehearsal=settings.rehearsal)
+        self.procedure_clock = ProcedureClock(self.timeline)
+        clock = ClockFollower(self.jetstream, topology, self.timeline)
+        await self._follow_clock(clock)
         wakeup = Wakeup()
         self.supervisor = Supervisor(down_limit_seconds=settings.task_down_limit_seconds)
         self.relay = OutboxRelay(
@@ -200,7 +215,8 @@ class ServiceRuntime:
                 store=self.store,
                 js=self.jetstream,
                 database_url=database_url,
-                receipt=self.receipt,
+                receipt=self.receipt or self._procedure_receipt,
+                clock=clock,
                 batch_size=settings.consumer_batch_size,
                 max_deliver=settings.max_deliver,
                 ack_wait_seconds=settings.ack_wait_seconds,
@@ -220,6 +236,43 @@ class ServiceRuntime:
         gc.freeze()
         self.asgi = self._http_app()
         log.info("service.started", schema=self.store.schema)
+
+    async def _follow_clock(self, clock: ClockFollower) -> None:
+        """Read the procedure clock; refuse to start on a rehearsal clock not enabled here."""
+        try:
+            await clock.catch_up()
+        except Exception as error:
+            await self.broker.stop()
+            raise StartupError(f"the procedure clock could not be read: {error!r}") from None
+        current = self.timeline.current
+        if current is not None and current.definition.is_rehearsal and not self.settings.rehearsal:
+            await self.broker.stop()
+            raise StartupError(rehearsal_refusal(current))
+        if current is not None and current.definition.is_rehearsal:
+            log.warning(
+                "service.rehearsal",
+                rehearsal_id=str(current.definition.rehearsal_id),
+                round_id=current.definition.round_id,
+            )
+
+    def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:
+        return self.timeline.judge(incoming.received_at)
+
+    def clock_report(self) -> dict[str, Any]:
+        current = self.timeline.current
+        if current is None or not current.definition.is_rehearsal:
+            return {"rehearsal": False}
+        definition = current.definition
+        return {
+            "rehearsal": True,
+            "now": current.judge(SystemClock().now()).at.isoformat(),
+            "rehearsal_id": str(definition.rehearsal_id),
+            "round_id": definition.round_id,
+            "epoch": current.epoch.isoformat(),
+            "start": definition.start.isoformat() if definition.start else None,
+            "rate": definition.rate,
+            "allowed": self.settings.rehearsal,
+        }
 
     def _upstreams(self, topology: Topology) -> list[str]:
         return sorted({s.upstream.stream(topology) for s in self.definition.subscriptions})
@@ -255,6 +308,7 @@ class ServiceRuntime:
             "ready": broker_ok and database_ok and self.supervisor.ready(),
             "broker": broker_ok,
             "database": database_ok,
+            "procedure_clock": self.clock_report(),
             "tasks": tasks,
         }
 

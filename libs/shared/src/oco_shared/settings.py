@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         default=frozenset({"consumers", "relay", "projectors"}),
         description="which tasks this process runs; split them over processes to use more cores",
     )
+    rehearsal: bool = Field(
+        default=False,
+        description="may run on a rehearsal clock (oco rehearse); never set in production",
+    )
     task_down_limit_seconds: float = Field(
         default=120.0, gt=0, description="/healthz fails when a task stays down longer"
     )

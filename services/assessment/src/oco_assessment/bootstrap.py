@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oco_shared.handling import ReceiptClock, broker_receipt
+from oco_shared.handling import ReceiptClock
 from oco_shared.runtime import ServiceDefinition, ServiceRuntime
 from oco_shared.settings import Settings
 
@@ -14,6 +14,6 @@ DEFINITION = ServiceDefinition(service=SERVICE, default_port=8101, subscriptions
 
 
 def bootstrap(
-    settings: Settings | None = None, receipt: ReceiptClock = broker_receipt
+    settings: Settings | None = None, receipt: ReceiptClock | None = None
 ) -> ServiceRuntime:
     return ServiceRuntime(DEFINITION, settings or Settings(), receipt=receipt)

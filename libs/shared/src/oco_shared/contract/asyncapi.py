@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
 from oco_shared.contract.examples import EXAMPLES
+from oco_shared.contract.schema import describe_document_kinds
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def asyncapi_document(
             if name in EXAMPLES:
                 message["examples"] = [{"name": f"{name} example", "payload": EXAMPLES[name]}]
             messages[name] = message
+    describe_document_kinds(schemas)
     return {
         "asyncapi": "3.0.0",
         "info": {"title": f"OCO {service} service", "version": "1.0.0", "description": description},

@@ -60,11 +60,27 @@ class Contract(BaseModel):
     TYPE: ClassVar[str]
 
 
+class RehearsalMark(BaseModel):
+    """The rehearsal clock an event was decided on: a rehearsal log never passes for a
+    real procedure, and an auditor recomputes `occurred_at` from `broker_time`:
+    `start + (broker_time - epoch) * rate`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rehearsal_id: uuid.UUID
+    round_id: RoundId | None = None
+    epoch: AwareDatetime = Field(description="the broker time the rehearsal clock was set")
+    start: AwareDatetime = Field(description="the procedure time at the epoch")
+    rate: float = Field(gt=0, description="procedure seconds per broker second")
+
+
 class Event(Contract):
     """A fact in the procedure's log.
 
-    `occurred_at` is the time the log assigned (for a submission: the broker's receipt
-    time); `claimed_at` is what the sender said, kept for the record and never trusted.
+    `occurred_at` is the procedure time the rules judged (for a submission: that of the
+    broker's receipt); `broker_time` is the broker's wall-clock receipt time of the message
+    that caused the event (the two differ only on a rehearsal clock, which `rehearsal`
+    then names); `claimed_at` is what the sender said, kept for the record, never trusted.
     """
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -78,6 +94,8 @@ class Event(Contract):
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     actor: Actor
+    broker_time: AwareDatetime | None = None
+    rehearsal: RehearsalMark | None = None
 
 
 class Message(Contract):

@@ -1,17 +1,22 @@
 """One valid example of every contract model.
 
-Used in the published schemas and AsyncAPI documents, and by tests that show each model
-refusing bad input: an example that stops validating breaks the build, not a portal.
+Used in the published schemas and AsyncAPI documents, by `oco portal send --example`, and
+by tests that show each model refusing bad input: an example that stops validating breaks
+the build, not a portal. A portal's message example is also one its service would accept
+(sent inside its round's window, with every document the round requires), and
+`message_example` gives the same message for any round.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from oco_shared.contract.base import ActorKind
+from oco_shared.rounds import DeadlineCode, MilestoneCode, Round, load_round
 from oco_shared.rounds.model import AMSTERDAM
 
 _CORRELATION = uuid.UUID("0b5d5c2e-7f1a-4c1e-9d0a-6a1f2b3c4d5e")
@@ -45,6 +50,7 @@ def _event(type_name: str, **fields: Any) -> dict[str, Any]:
         "region_code": "amsterdam",
         "provider_id": "12345678",
         "occurred_at": _at(2026, 7, 15, 10, 30),
+        "broker_time": _at(2026, 7, 15, 10, 30),
         "claimed_at": _at(2026, 7, 15, 10, 29),
         "correlation_id": str(_CORRELATION),
         "causation_id": str(_MESSAGE),
@@ -205,30 +211,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         hourly_tariff=str(Decimal("92.90")),
         budget_ceiling="125000.00",
     ),
-    "SubmitInscription": _message(
-        "SubmitInscription",
-        uitvoerder_code="zilveren-kruis",
-        provider=PROVIDER,
-        regions=[_REGION],
-        consortium_members=[],
-        subcontractor_intent=False,
-        documents=[DOCUMENT],
-    ),
-    "WithdrawInscription": _message(
-        "WithdrawInscription",
-        uitvoerder_code="zilveren-kruis",
-        provider_id="12345678",
-    ),
-    "SubmitQuestion": _message(
-        "SubmitQuestion",
-        question_id="Q-0001",
-        text="Telt een Wmo-contract met een gemeente buiten de regio als ervaring?",
-    ),
-    "PublishNotaVanInlichtingen": _message(
-        "PublishNotaVanInlichtingen",
-        ActorKind.ZORGKANTOOR,
-        answers=[{"question_id": "Q-0001", "answer": "Nee."}],
-    ),
     "AssessSuitability": _message(
         "AssessSuitability",
         ActorKind.ZORGKANTOOR,
@@ -267,6 +249,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         region_code="amsterdam",
         budget_ceiling="125000.00",
     ),
+    "ProcedureClockSet": {
+        "type": "ProcedureClockSet",
+        "schema_version": 1,
+        "rehearsal_id": "c0ffee00-1234-4abc-8def-0123456789ab",
+        "round_id": "2027-2028",
+        "start": _at(2026, 6, 1, 0, 0),
+        "rate": 100_000.0,
+        "note": "rehearsal of the 2027-2028 round",
+    },
     "DeadLetterRecord": {
         "service": "intake",
         "consumer": "intake-inscriptions",
@@ -282,3 +273,119 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "payload_base64": "/yBub3QgYSBtZXNzYWdl",
     },
 }
+
+
+class NoExample(LookupError):
+    """No example of this type, or none that the round could accept."""
+
+
+# Portal messages whose acceptance depends on the round: when they are sent, to whom, and
+# with which documents. Each is sent inside the window its service judges it by.
+def _sent(round_: Round, milestone: MilestoneCode, days: int, at: time) -> str:
+    day = round_.milestones[milestone].date + timedelta(days=days)
+    return datetime.combine(day, at, tzinfo=AMSTERDAM).isoformat()
+
+
+def _in_inscription(round_: Round) -> str:
+    return _sent(round_, MilestoneCode.INSCRIPTION_CLOSES, -16, time(10, 29))
+
+
+def _inscription(round_: Round) -> dict[str, Any]:
+    """Every document the round requires of a single provider already in the region,
+    issued four weeks before the round opened (young enough throughout inscription)."""
+    uitvoerder = round_.uitvoerders[0]
+    issued_on = round_.milestones[MilestoneCode.PUBLICATION].date - timedelta(days=28)
+    documents = [
+        {
+            **DOCUMENT,
+            "kind": rule.kind,
+            "filename": f"{rule.kind.replace('_', '-')}.pdf",
+            "issued_on": issued_on.isoformat(),
+        }
+        for rule in round_.required_documents
+        if rule.only_for is None
+    ]
+    return _message(
+        "SubmitInscription",
+        round_id=round_.id,
+        sent_at=_in_inscription(round_),
+        uitvoerder_code=uitvoerder.code,
+        provider=PROVIDER,
+        regions=[
+            {
+                **_REGION,
+                "region_code": uitvoerder.regions[0].code,
+                "wmo_municipalities": [],
+            }
+        ],
+        consortium_members=[],
+        subcontractor_intent=False,
+        documents=documents,
+    )
+
+
+def _withdrawal(round_: Round) -> dict[str, Any]:
+    return _message(
+        "WithdrawInscription",
+        round_id=round_.id,
+        sent_at=_in_inscription(round_),
+        uitvoerder_code=round_.uitvoerders[0].code,
+        provider_id=PROVIDER["id"],
+    )
+
+
+def _question(round_: Round) -> dict[str, Any]:
+    if DeadlineCode.QUESTIONS not in round_.deadlines:
+        raise NoExample(f"round {round_.id} takes no questions")
+    return _message(
+        "SubmitQuestion",
+        round_id=round_.id,
+        sent_at=_sent(round_, MilestoneCode.PUBLICATION, 3, time(9, 15)),
+        question_id="Q-0001",
+        text="Telt een Wmo-contract met een gemeente buiten de regio als ervaring?",
+    )
+
+
+def _nota(round_: Round) -> dict[str, Any]:
+    if DeadlineCode.NOTA_VAN_INLICHTINGEN not in round_.deadlines:
+        raise NoExample(f"round {round_.id} has no Nota van Inlichtingen")
+    nota = _message(
+        "PublishNotaVanInlichtingen",
+        ActorKind.ZORGKANTOOR,
+        round_id=round_.id,
+        sent_at=_sent(round_, MilestoneCode.NOTA_VAN_INLICHTINGEN, 0, time(9, 0)),
+        answers=[{"question_id": "Q-0001", "answer": "Nee."}],
+    )
+    return {**nota, "actor": {**nota["actor"], "id": round_.uitvoerders[0].code}}
+
+
+ROUND_EXAMPLES: dict[str, Callable[[Round], dict[str, Any]]] = {
+    "SubmitInscription": _inscription,
+    "WithdrawInscription": _withdrawal,
+    "SubmitQuestion": _question,
+    "PublishNotaVanInlichtingen": _nota,
+}
+EXAMPLE_ROUND = "2027-2028"
+EXAMPLES.update({name: build(load_round(EXAMPLE_ROUND)) for name, build in ROUND_EXAMPLES.items()})
+
+
+def message_example(type_name: str, round_id: str = EXAMPLE_ROUND) -> dict[str, Any]:
+    """The example of a message for `round_id`, with a new `message_id`.
+
+    A zorgkantoor's act is made by the round's first uitvoerder, about its first region.
+    """
+    example = EXAMPLES.get(type_name)
+    if example is None or "message_id" not in example:
+        known = ", ".join(sorted(name for name, doc in EXAMPLES.items() if "message_id" in doc))
+        raise NoExample(f"no message type {type_name!r}; messages: {known}")
+    round_ = load_round(round_id)
+    build = ROUND_EXAMPLES.get(type_name)
+    message = build(round_) if build else {**example, "round_id": round_.id}
+    uitvoerder = round_.uitvoerders[0]
+    if message["actor"]["kind"] == ActorKind.ZORGKANTOOR.value:
+        message["actor"] = {**message["actor"], "id": uitvoerder.code}
+    if "uitvoerder_code" in message:
+        message["uitvoerder_code"] = uitvoerder.code
+    if "region_code" in message:
+        message["region_code"] = uitvoerder.regions[0].code
+    return {**message, "message_id": str(uuid.uuid4())}

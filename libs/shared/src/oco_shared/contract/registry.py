@@ -14,6 +14,7 @@ from typing import Any
 from oco_shared.contract.base import Contract
 from oco_shared.contract.events import EVENTS
 from oco_shared.contract.messages import MESSAGES
+from oco_shared.procedure_time import ProcedureClockSet
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -93,4 +94,4 @@ class Registry:
         return self.parse(json.loads(raw))
 
 
-REGISTRY = Registry((*EVENTS, *MESSAGES))
+REGISTRY = Registry((*EVENTS, *MESSAGES, ProcedureClockSet))

@@ -47,6 +47,8 @@ from oco_shared.handling import (
     broker_receipt,
     decide_batch,
 )
+from oco_shared.messaging.procedure_clock import ClockFollower
+from oco_shared.procedure_time import RehearsalNotEnabled
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +107,7 @@ class BatchConsumer:
         backoff_seconds: Sequence[float] = (0.5, 2.0, 5.0, 15.0),
         on_commit: Callable[[], None] = lambda: None,
         tracer: trace.Tracer | None = None,
+        clock: ClockFollower | None = None,
     ) -> None:
         self.service = service
         self.route = route
@@ -121,6 +124,7 @@ class BatchConsumer:
         self.backoff_seconds = tuple(backoff_seconds)
         self.on_commit = on_commit
         self.tracer = tracer or trace.get_tracer(__name__)
+        self.clock = clock
         self.state = "starting"
         self.handled = 0
         self.last_position = 0
@@ -229,7 +233,20 @@ class BatchConsumer:
             span.set_attribute("messaging.batch.message_count", len(batch))
             started = time.perf_counter()
             try:
+                if self.clock is not None:  # judge no message on a stale procedure clock
+                    await self.clock.catch_up()
                 done, failure = await asyncio.to_thread(self._transact, batch)
+            except (TimeoutError, NatsError) as error:
+                self.state = "waiting_for_broker"
+                log.warning("consumer.clock_unread", consumer=self.durable, error=repr(error))
+                await self._hold(pending, self.backoff_seconds[0], stop)
+                return pending
+            except RehearsalNotEnabled as refused:
+                # Nothing is decided on a clock this service may not use; the messages wait.
+                self.state = "clock_refused"
+                log.error("consumer.clock_refused", consumer=self.durable, reason=str(refused))
+                await self._hold(pending, self.backoff_seconds[-1], stop)
+                return pending
             except INFRASTRUCTURE_ERRORS as error:
                 # A server's failure, not the message's: wait it out with the batch in hand.
                 self.state = "waiting_for_database"

@@ -49,6 +49,15 @@ class Topology:
         return f"{self.prefix}.{service}.>"
 
     @property
+    def clock_stream(self) -> str:
+        return f"{self.prefix.upper()}_CLOCK"
+
+    @property
+    def clock_subject(self) -> str:
+        """Where the operator sets procedure time (`oco rehearse`): one definition each."""
+        return f"{self.prefix}.clock"
+
+    @property
     def deadletter_stream(self) -> str:
         return f"{self.prefix.upper()}_DEADLETTER"
 
@@ -91,6 +100,11 @@ class Topology:
                 self.office_stream,
                 [f"{self.prefix}.office.>"],
                 "the zorgkantoren's acts, each on its own uitvoerder's subjects",
+            ),
+            audit_stream(
+                self.clock_stream,
+                [self.clock_subject],
+                "procedure time: the real procedure, or a rehearsal clock (oco rehearse)",
             ),
             audit_stream(
                 self.deadletter_stream,
