@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
@@ -74,3 +74,17 @@ def check_database(database_url: str, timeout: float) -> None:
             connection.execute("SELECT 1")
     except psycopg.Error as error:
         raise unreachable("OCO_DATABASE_URL", database_url, error) from None
+
+
+def embedded_user_url(settings: Settings, user: str) -> str | None:
+    """The embedded broker's address as one of its users, when that stack runs here: the
+    CLI then speaks as the party it plays (the portal, an office, the provisioner)."""
+    folder = addresses_file(settings.data_dir).parent
+    try:
+        nats_url = str(json.loads(addresses_file(settings.data_dir).read_text())["nats_url"])
+        password = str(json.loads((folder / "nats-passwords.json").read_text())[user])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    parts = urlsplit(nats_url)
+    credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{parts.hostname}:{parts.port}"))

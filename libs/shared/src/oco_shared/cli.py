@@ -131,10 +131,8 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_rounds(args: argparse.Namespace) -> int:
-    from oco_shared.clock import SystemClock
-
-    now = SystemClock().now()
+def round_listing(now: datetime) -> list[dict[str, Any]]:
+    """Every round, and whether its inscription is open at `now` (procedure time)."""
     listed = []
     for round_id in available_rounds():
         loaded = load_round(round_id)
@@ -156,15 +154,31 @@ def _cmd_rounds(args: argparse.Namespace) -> int:
                 "inscription_closes_at": window.closes_at.isoformat(),
             }
         )
+    return listed
+
+
+def _cmd_rounds(args: argparse.Namespace) -> int:
+    if args.clock:
+        from oco_shared.commands.rehearse import procedure_now
+
+        now = procedure_now()
+        if now is None:
+            return 2
+    else:
+        from oco_shared.clock import SystemClock
+
+        now = SystemClock().now()
+    listed = round_listing(now)
     if args.json:
         json.dump(listed, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
+    when = "on the procedure clock" if args.clock else "now"
     for item in listed:
         print(
             f"{item['round']}: {item['title']}; {item['requirements']} requirements, "
             f"{item['regions']} regions, tariff EUR {item['tariff']}; "
-            f"inscription {item['inscription']} now"
+            f"inscription {item['inscription']} {when}"
         )
     return 0
 
@@ -319,7 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     rounds = commands.add_parser("rounds", help="validate and list every round file")
     rounds.add_argument("--json", action="store_true", help="print JSON")
+    rounds.add_argument(
+        "--clock",
+        action="store_true",
+        help="judge 'open' by the broker's procedure clock (a rehearsal's time), not the wall",
+    )
     rounds.set_defaults(run=_cmd_rounds)
+
+    from oco_shared.commands import portal, rehearse
+
+    rehearse.register(commands)
+    portal.register(commands)
 
     contract = commands.add_parser("contract", help="the message contract")
     contract_commands = contract.add_subparsers(dest="contract_command", required=True)

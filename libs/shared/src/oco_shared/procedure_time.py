@@ -20,46 +20,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar, Literal, Self
-
-from pydantic import AwareDatetime, Field, model_validator
 
 from oco_shared.clock import Clock, SystemClock, require_aware
-from oco_shared.contract.base import Contract, RehearsalMark, RoundId, ShortText
-
-CLOCK_SUBJECT = "clock"
-MAX_RATE = 10_000_000.0
-
-
-class ProcedureClockSet(Contract):
-    """A definition of procedure time, from the broker time at which it is recorded.
-
-    Without `rehearsal_id` it is the real procedure (the identity); with one, a rehearsal:
-    procedure time = `start` + (broker time - epoch) x `rate`.
-    """
-
-    TYPE: ClassVar[str] = "ProcedureClockSet"
-    type: Literal["ProcedureClockSet"] = "ProcedureClockSet"
-    schema_version: Literal[1] = 1
-    rehearsal_id: uuid.UUID | None = None
-    round_id: RoundId | None = None
-    start: AwareDatetime | None = Field(
-        default=None, description="the procedure time at the definition's own broker time"
-    )
-    rate: float = Field(default=1.0, gt=0, le=MAX_RATE, description="procedure s per broker s")
-    note: ShortText | None = None
-
-    @model_validator(mode="after")
-    def _a_rehearsal_has_a_start(self) -> Self:
-        if (self.rehearsal_id is None) != (self.start is None):
-            raise ValueError("a rehearsal needs both rehearsal_id and start; production neither")
-        if self.rehearsal_id is None and (self.rate != 1.0 or self.round_id is not None):
-            raise ValueError("the real procedure runs at rate 1 on no particular round")
-        return self
-
-    @property
-    def is_rehearsal(self) -> bool:
-        return self.rehearsal_id is not None
+from oco_shared.contract.base import RehearsalMark
+from oco_shared.contract.messages import ProcedureClockSet
+from oco_shared.rounds.model import AMSTERDAM
 
 
 class RehearsalNotEnabled(RuntimeError):
@@ -175,7 +140,7 @@ def advanced(current: Segment, to: datetime, now: datetime) -> ProcedureClockSet
     reached = current.judge(now).at
     if require_aware(to, "advance target") <= reached:
         raise ValueError(
-            f"procedure time is already {reached.isoformat()}; it only moves forward "
-            f"(asked: {to.isoformat()})"
+            f"procedure time is already {reached.astimezone(AMSTERDAM).isoformat()}; it only "
+            f"moves forward (asked: {to.astimezone(AMSTERDAM).isoformat()})"
         )
     return definition.model_copy(update={"start": to})

@@ -36,7 +36,7 @@ from oco_shared.eventstore import EventStore
 from oco_shared.handling import Incoming, ReceiptClock, Route
 from oco_shared.messaging.consumer import BatchConsumer
 from oco_shared.messaging.log import Wakeup
-from oco_shared.messaging.procedure_clock import ClockFollower
+from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 from oco_shared.messaging.projector import Projection, Projector
 from oco_shared.messaging.relay import OutboxRelay
 from oco_shared.messaging.streams import StreamWatcher
@@ -240,7 +240,7 @@ class ServiceRuntime:
     async def _follow_clock(self, clock: ClockFollower) -> None:
         """Read the procedure clock; refuse to start on a rehearsal clock not enabled here."""
         try:
-            await clock.catch_up()
+            log_segments(await clock.catch_up())
         except Exception as error:
             await self.broker.stop()
             raise StartupError(f"the procedure clock could not be read: {error!r}") from None
@@ -248,12 +248,6 @@ class ServiceRuntime:
         if current is not None and current.definition.is_rehearsal and not self.settings.rehearsal:
             await self.broker.stop()
             raise StartupError(rehearsal_refusal(current))
-        if current is not None and current.definition.is_rehearsal:
-            log.warning(
-                "service.rehearsal",
-                rehearsal_id=str(current.definition.rehearsal_id),
-                round_id=current.definition.round_id,
-            )
 
     def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:
         return self.timeline.judge(incoming.received_at)

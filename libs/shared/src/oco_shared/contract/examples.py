@@ -388,4 +388,4 @@ def message_example(type_name: str, round_id: str = EXAMPLE_ROUND) -> dict[str, 
         message["uitvoerder_code"] = uitvoerder.code
     if "region_code" in message:
         message["region_code"] = uitvoerder.regions[0].code
-    return {**message, "message_id": str(uuid.uuid4())}
+    return {**message, "message_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())}

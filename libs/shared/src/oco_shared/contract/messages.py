@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 
-from oco_shared.contract.base import LongText, Message, Money, ProviderId, RegionCode, ShortText
+from oco_shared.contract.base import (
+    Contract,
+    LongText,
+    Message,
+    Money,
+    ProviderId,
+    RegionCode,
+    RoundId,
+    ShortText,
+)
 from oco_shared.contract.parts import (
     Answer,
     DocumentRef,
@@ -124,3 +133,37 @@ MESSAGES: tuple[type[Message], ...] = (
     ReportKortGeding,
     SignContract,
 )
+
+
+MAX_RATE = 10_000_000.0
+
+
+class ProcedureClockSet(Contract):
+    """A definition of procedure time, from the broker time at which it is recorded.
+
+    Without `rehearsal_id` it is the real procedure (the identity); with one, a rehearsal:
+    procedure time = `start` + (broker time - epoch) x `rate`.
+    """
+
+    TYPE: ClassVar[str] = "ProcedureClockSet"
+    type: Literal["ProcedureClockSet"] = "ProcedureClockSet"
+    schema_version: Literal[1] = 1
+    rehearsal_id: uuid.UUID | None = None
+    round_id: RoundId | None = None
+    start: AwareDatetime | None = Field(
+        default=None, description="the procedure time at the definition's own broker time"
+    )
+    rate: float = Field(default=1.0, gt=0, le=MAX_RATE, description="procedure s per broker s")
+    note: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _a_rehearsal_has_a_start(self) -> Self:
+        if (self.rehearsal_id is None) != (self.start is None):
+            raise ValueError("a rehearsal needs both rehearsal_id and start; production neither")
+        if self.rehearsal_id is None and (self.rate != 1.0 or self.round_id is not None):
+            raise ValueError("the real procedure runs at rate 1 on no particular round")
+        return self
+
+    @property
+    def is_rehearsal(self) -> bool:
+        return self.rehearsal_id is not None

@@ -13,8 +13,7 @@ from typing import Any
 
 from oco_shared.contract.base import Contract
 from oco_shared.contract.events import EVENTS
-from oco_shared.contract.messages import MESSAGES
-from oco_shared.procedure_time import ProcedureClockSet
+from oco_shared.contract.messages import MESSAGES, ProcedureClockSet
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -47,7 +47,7 @@ from oco_shared.handling import (
     broker_receipt,
     decide_batch,
 )
-from oco_shared.messaging.procedure_clock import ClockFollower
+from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 from oco_shared.procedure_time import RehearsalNotEnabled
 
 log = structlog.get_logger(__name__)
@@ -234,7 +234,7 @@ class BatchConsumer:
             started = time.perf_counter()
             try:
                 if self.clock is not None:  # judge no message on a stale procedure clock
-                    await self.clock.catch_up()
+                    log_segments(await self.clock.catch_up())
                 done, failure = await asyncio.to_thread(self._transact, batch)
             except (TimeoutError, NatsError) as error:
                 self.state = "waiting_for_broker"

@@ -18,8 +18,9 @@ from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
+from oco_shared.contract.messages import ProcedureClockSet
 from oco_shared.messaging.topology import Topology
-from oco_shared.procedure_time import ProcedureClockSet, Segment, Timeline
+from oco_shared.procedure_time import Segment, Timeline
 
 log = structlog.get_logger(__name__)
 
@@ -46,17 +47,18 @@ class ClockFollower:
         self.subject = topology.clock_subject
         self.timeline = timeline
 
-    async def catch_up(self) -> None:
-        """Read the definitions recorded since the last call (one request when none were)."""
+    async def catch_up(self) -> list[Segment]:
+        """Read the definitions recorded since the last call (one request when none were);
+        return them."""
         js = self.js()
         try:
             last = await js.get_last_msg(self.stream, self.subject)
         except NotFoundError:  # no definition, or no clock stream: the real procedure
-            return
+            return []
         assert last.seq is not None
         known = self.timeline.last_sequence
         if last.seq <= known:
-            return
+            return []
         messages = []
         for sequence in range(known + 1, last.seq):
             try:
@@ -66,16 +68,22 @@ class ClockFollower:
         messages.append(last)
         segments = [segment for segment in map(segment_of, messages) if segment is not None]
         self.timeline.add(segments)
-        for segment in segments:
-            log.info(
-                "clock.set",
-                sequence=segment.sequence,
-                epoch=segment.epoch.isoformat(),
-                rehearsal_id=str(segment.definition.rehearsal_id or ""),
-                round_id=segment.definition.round_id,
-                start=segment.definition.start.isoformat() if segment.definition.start else None,
-                rate=segment.definition.rate,
-            )
+        return segments
+
+
+def log_segments(segments: list[Segment]) -> None:
+    """A service says in its log which clock it judges by from when."""
+    for segment in segments:
+        definition = segment.definition
+        log.warning(
+            "clock.set",
+            sequence=segment.sequence,
+            epoch=segment.epoch.isoformat(),
+            rehearsal_id=str(definition.rehearsal_id) if definition.rehearsal_id else None,
+            round_id=definition.round_id,
+            start=definition.start.isoformat() if definition.start else None,
+            rate=definition.rate,
+        )
 
 
 async def set_procedure_clock(
