@@ -155,6 +155,58 @@ async def test_the_portal_may_publish_on_portal_subjects_only(
     assert await count(provisioned, topology.service_stream(PROBE)) == 0  # still there
 
 
+async def test_the_portal_hears_outcomes_as_they_pass_and_nothing_else(
+    provisioned: Broker, isolation: Isolation
+) -> None:
+    """`oco portal send` waits for its outcome: the service's event or its dead letter."""
+    topology = isolation.topology
+    portal = await nats.connect(provisioned.url(PORTAL), error_cb=_quiet)
+    heard: list[str] = []
+
+    async def note(msg: nats.aio.msg.Msg) -> None:
+        heard.append(msg.subject)
+
+    for subject in (
+        topology.service_subjects(PROBE),
+        topology.deadletter_subject(PROBE),
+        topology.office_subject("vgz", ">"),  # another party's acts: not for the portal
+        topology.portal_subject(">"),  # other portals' submissions neither
+    ):
+        await portal.subscribe(subject, cb=note)
+    await portal.flush()
+    provisioner = await nats.connect(provisioned.url(PROVISIONER))
+    for subject in (
+        topology.event_subject(PROBE, "InscriptionReceived"),
+        topology.deadletter_subject(PROBE),
+        topology.office_subject("vgz", "nota"),
+        topology.portal_subject("inscription"),
+    ):
+        await provisioner.publish(subject, b"{}")
+    await provisioner.flush()
+    await asyncio.sleep(0.5)
+    await provisioner.close()
+    await portal.close()
+    assert sorted(heard) == sorted(
+        [topology.event_subject(PROBE, "InscriptionReceived"), topology.deadletter_subject(PROBE)]
+    )
+
+
+async def test_only_the_provisioner_sets_the_procedure_clock_and_services_read_it(
+    provisioned: Broker, isolation: Isolation
+) -> None:
+    topology = isolation.topology
+    for user in (PORTAL, office_user("vgz"), service_user(PROBE), AUDITOR):
+        assert await refused(provisioned, user, topology.clock_subject)
+    assert await count(provisioned, topology.clock_stream) == 0
+    assert not await refused(provisioned, PROVISIONER, topology.clock_subject)
+    service = await nats.connect(provisioned.url(service_user(PROBE)), error_cb=_quiet)
+    try:
+        last = await service.jetstream().get_last_msg(topology.clock_stream, topology.clock_subject)
+    finally:
+        await service.close()
+    assert last.seq == 1
+
+
 async def test_a_service_may_publish_its_own_events_only(
     provisioned: Broker, isolation: Isolation
 ) -> None:
