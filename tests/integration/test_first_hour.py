@@ -136,3 +136,31 @@ async def test_the_clock_commands_say_what_is_wrong(servers: Servers, isolation:
     unreachable = oco({**env, "OCO_NATS_URL": "nats://127.0.0.1:1"}, "rehearse", "status")
     assert unreachable.returncode == 2 and "OCO_NATS_URL" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+
+
+async def test_a_service_that_may_not_rehearse_sets_aside_what_arrives_during_a_rehearsal(
+    servers: Servers, isolation: Isolation, free_port: int
+) -> None:
+    env = isolation.env(servers, OCO_HTTP_PORT=str(free_port))
+    intake = subprocess.Popen(INTAKE, env=env)  # OCO_REHEARSAL unset: the real procedure only
+    try:
+        wait_until_ready(free_port, intake)
+        started = oco(env, "rehearse", "start", "--round", "2027-2028")
+        assert started.returncode == 0, started.stderr
+        during = oco(env, "portal", "send", "--example", "SubmitInscription")
+        assert during.returncode == 1, during.stdout + during.stderr
+        assert "dead letter (rehearsal_not_enabled)" in during.stdout
+        stopped = oco(env, "rehearse", "stop")
+        assert stopped.returncode == 0 and "stopped" in stopped.stdout
+        # Judged on real time again: the 2027-2028 inscription closed on 31 July 2026 (and
+        # the example's extracts of May 2026 have grown too old since).
+        after = oco(env, "portal", "send", "--example", "SubmitInscription", "--json")
+        assert after.returncode == 1, after.stdout + after.stderr
+        rejected = json.loads(after.stdout)
+        assert rejected["refusals"][0]["code"] == "inscription_closed"
+        assert rejected["rehearsal"] is None
+        assert rejected["occurred_at"] == rejected["broker_time"]
+        assert intake.poll() is None  # the service never stopped
+    finally:
+        intake.terminate()
+        intake.wait(timeout=30)

@@ -50,8 +50,6 @@ CONTRACT_RULE = "docs/contract (the published message contract)"
 
 # Failures of a server, not of a message: waited out, never counted as an attempt.
 INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
-# Nothing is decided on a clock the service may not use: the message waits, unharmed.
-WAITED_OUT_ERRORS: tuple[type[Exception], ...] = (*INFRASTRUCTURE_ERRORS, RehearsalNotEnabled)
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 NAMESPACE = uuid.UUID("8d3f5a2e-1c4b-4f7a-9e6d-0b1c2d3e4f50")
@@ -364,7 +362,12 @@ def decide_one(
     """Decide one message and stage its effects in `uow`. A handler's unexpected exception
     propagates (the consumer retries it); everything that can never succeed is a
     refusal or a dead letter."""
-    judged = receipt(incoming)
+    try:
+        judged = receipt(incoming)
+    except RehearsalNotEnabled as not_enabled:
+        # Received on a rehearsal clock this service may not judge by: set aside with the
+        # reason, so the messages behind it (and after the rehearsal) go on.
+        return Decision(dead_letter=("rehearsal_not_enabled", str(not_enabled)))
     received = Received(judged.at, incoming.subject, digest(incoming.body))
     if decoded is None:
         decoded = route.decode(incoming.body)
@@ -503,7 +506,7 @@ def decide_batch(
             else:
                 try:
                     decision = decide_one(route, incoming, uow, receipt, decoded[index])
-                except WAITED_OUT_ERRORS:
+                except INFRASTRUCTURE_ERRORS:
                     raise
                 except Exception as error:
                     failure = Failure(index, error)

@@ -48,7 +48,6 @@ from oco_shared.handling import (
     decide_batch,
 )
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
-from oco_shared.procedure_time import RehearsalNotEnabled
 
 log = structlog.get_logger(__name__)
 
@@ -240,12 +239,6 @@ class BatchConsumer:
                 self.state = "waiting_for_broker"
                 log.warning("consumer.clock_unread", consumer=self.durable, error=repr(error))
                 await self._hold(pending, self.backoff_seconds[0], stop)
-                return pending
-            except RehearsalNotEnabled as refused:
-                # Nothing is decided on a clock this service may not use; the messages wait.
-                self.state = "clock_refused"
-                log.error("consumer.clock_refused", consumer=self.durable, reason=str(refused))
-                await self._hold(pending, self.backoff_seconds[-1], stop)
                 return pending
             except INFRASTRUCTURE_ERRORS as error:
                 # A server's failure, not the message's: wait it out with the batch in hand.
