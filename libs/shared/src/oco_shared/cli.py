@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from oco_shared.commands import instant
 from oco_shared.deadlines import Deadline, deadline_for
 from oco_shared.messaging.topology import SERVICES
 from oco_shared.rounds import (
@@ -30,15 +31,6 @@ from oco_shared.rounds import (
     available_rounds,
     load_round,
 )
-
-
-def _instant(text: str) -> datetime:
-    """An ISO time; without an offset it is Europe/Amsterdam wall-clock time."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
 
 
 def _calendar(
@@ -326,8 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     calendar = commands.add_parser("calendar", help="a round's timetable and deadlines")
     calendar.add_argument("round", help="round id, e.g. 2027-2028")
-    calendar.add_argument("--published", type=_instant, help="when the outcome was made known")
-    calendar.add_argument("--answered", type=_instant, help="when the objection was answered")
+    calendar.add_argument("--published", type=instant, help="when the outcome was made known")
+    calendar.add_argument("--answered", type=instant, help="when the objection was answered")
     calendar.add_argument("--json", action="store_true", help="print JSON")
     calendar.set_defaults(run=_cmd_calendar)
 

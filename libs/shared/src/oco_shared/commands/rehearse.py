@@ -15,16 +15,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from oco_shared.commands import instant
 from oco_shared.rounds import AMSTERDAM
-
-
-def _instant(text: str) -> datetime:
-    """An ISO date or date-time; without an offset it is Europe/Amsterdam wall-clock time."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
 
 
 def _rate(text: str) -> float:
@@ -213,7 +205,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     start.add_argument(
         "--from",
         dest="start",
-        type=_instant,
+        type=instant,
         help="procedure time at the start (default: the round's publication day, 00:00)",
     )
     start.add_argument(
@@ -221,7 +213,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     start.set_defaults(run=_cmd_start)
     advance = actions.add_parser("advance", help="jump the rehearsal forward")
-    advance.add_argument("--to", required=True, type=_instant, help="the new procedure time")
+    advance.add_argument("--to", required=True, type=instant, help="the new procedure time")
     advance.set_defaults(run=_cmd_advance)
     actions.add_parser("stop", help="end the rehearsal: broker time again").set_defaults(
         run=_cmd_stop
