@@ -15,12 +15,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
 from nats.js import JetStreamContext
 from oco_shared.eventstore import EventStore, NewEvent
-from oco_shared.messaging.topology import provision_streams
+from oco_shared.messaging.topology import Topology, provision_streams
 from plumbing_support import (
     Isolation,
     Servers,
@@ -127,8 +128,7 @@ async def run_consumer_through_sigkills(
             service.kill()
             service.wait()
         service = start_worker(isolation, servers, "service", **env)
-        await _quiet(js, downstream, total)
-        documents = await stream_documents(js, downstream, topology.service_subjects(PROBE))
+        documents = await _every_cause_then_quiet(js, topology, set(upstream))
     finally:
         service.kill()
         service.wait()
@@ -146,13 +146,26 @@ async def _count_or_exit(
         await asyncio.sleep(0.005)
 
 
-async def _quiet(js: JetStreamContext, stream: str, at_least: int) -> None:
-    """Until the stream holds `at_least` messages and then grows no more for a second."""
-    await wait_for_count(js, stream, at_least)
+async def _every_cause_then_quiet(
+    js: JetStreamContext, topology: Topology, causes: set[str]
+) -> list[dict[str, Any]]:
+    """The downstream events, once every upstream event caused one and the stream then grew
+    no more for a second. Counting alone would not do: a build without deduplication
+    reaches the count with repeats before the last restart has handled everything."""
+    stream, subjects = topology.service_stream(PROBE), topology.service_subjects(PROBE)
+    await wait_for_count(js, stream, len(causes))
+    deadline = time.monotonic() + 120
+    while True:
+        documents = await stream_documents(js, stream, subjects)
+        if causes <= {document["causation_id"] for document in documents}:
+            break
+        assert time.monotonic() < deadline, "upstream events were never handled"
+        await asyncio.sleep(0.5)
     before = -1
     while (count := await stream_count(js, stream)) != before:
         before = count
         await asyncio.sleep(1.0)
+    return await stream_documents(js, stream, subjects)
 
 
 async def test_a_consumer_killed_ten_times_produces_each_downstream_event_once_in_order(
