@@ -170,7 +170,6 @@ def run() -> int:
         env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
         # A development run may rehearse a round (`oco rehearse start`) unless told otherwise.
         env.setdefault("OCO_REHEARSAL", "true")
-        print(f"OCO_REHEARSAL={env['OCO_REHEARSAL']}", flush=True)
         if settings.nats_url:  # a broker of the operator's: the services use its address
             return _supervise(env, settings.http_host, signals)
         # The embedded stack: streams made by the broker's provisioner, database roles by
