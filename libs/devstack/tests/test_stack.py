@@ -176,3 +176,59 @@ def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) ->
         assert run.wait(timeout=30) == 0
     assert processes_on(data_dir) == []
     assert not any(port_open(port) for port in ports)
+
+
+def oco(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`oco …` as an operator runs it, on the stack under `data_dir` only."""
+    env = {**os.environ, "OCO_DATA_DIR": str(data_dir)}
+    env.pop("OCO_NATS_URL", None)
+    env.pop("OCO_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_oco_stack_down_says_what_it_stopped(data_dir: Path) -> None:
+    up = oco(data_dir, "stack", "up")
+    assert up.returncode == 0, up.stderr
+    state = recorded(data_dir)
+
+    down = oco(data_dir, "stack", "down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.splitlines() == [
+        f"stopped nats-server (pid {state['nats']['pid']}, port {state['nats']['port']})",
+        f"stopped PostgreSQL (pid {state['postgres']['pid']}, port {state['postgres']['port']})",
+    ]
+    assert processes_on(data_dir) == []
+
+    again = oco(data_dir, "stack", "down")
+    assert (again.returncode, again.stdout, again.stderr) == (
+        0,
+        f"nothing was running under {data_dir.resolve()}\n",
+        "",
+    )
+
+
+def test_oco_stack_down_names_a_server_it_could_not_stop(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oco_shared.cli import main
+
+    stack_up(data_dir)
+    pid = recorded(data_dir)["nats"]["pid"]
+    monkeypatch.setenv("OCO_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(stack, "STOP_TIMEOUT", 0.5)
+    # Signals that do not arrive: as for a server another user runs.
+    monkeypatch.setattr(psutil.Process, "send_signal", lambda self, signum: None)
+    monkeypatch.setattr(psutil.Process, "kill", lambda self: None)
+
+    assert main(["stack", "down"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"oco: could not stop nats-server (pid {pid})" in err
+    assert running(pid), "nothing pretended: the server really still runs"
+    # monkeypatch is undone before data_dir's teardown, whose stack_down stops it for real
