@@ -697,7 +697,7 @@ def print_table(figures: dict[str, Any]) -> None:
         f"OCO bench {machine['date']}: {machine['cores']} cores, Python {machine['python']}, "
         f"nats-server {machine['nats_server']}, PostgreSQL {machine['postgresql']}, "
         f"eventsourcing {machine['eventsourcing']}, load {machine['load_average_1m']}, "
-        f"bytecode cache {'on' if machine['python_writes_bytecode'] else 'off'}"
+        f"Python writes bytecode: {'yes' if machine['python_writes_bytecode'] else 'no'}"
     )
     header = ("part", "what", "figure", "target")
     rows = [header, *table_rows(figures)]

@@ -7,7 +7,6 @@ the service's plumbing (asyncpg, psycopg, faststream) are imported only when it 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -15,6 +14,8 @@ from typing import Any
 
 
 def _list(args: argparse.Namespace) -> int:
+    import asyncio
+
     import asyncpg
     from oco_shared.addresses import StartupError, redacted, resolve_addresses
     from oco_shared.settings import Settings
