@@ -12,7 +12,8 @@ subject and schema prefix of its own that is deleted afterwards:
 4. ratios of the project to the limits and the peer, beside their targets.
 
 It prints one table and writes the same figures to `var/bench/latest.json`; service logs
-go to `var/bench/bench.log` (services run as their own processes: `var/bench/<package>.log`). It asserts nothing about speed (that is not a test).
+go to `var/bench/bench.log` (services run as their own processes: `var/bench/<package>.log`). It asserts nothing about speed (that is not a test). It fails when it leaves a
+process behind (a server, a service): every process it starts carries a mark (`leftovers`).
 `--part NAME` runs only some parts (for profiling); their figures go to
 `var/bench/partial.json` instead. `--part startup` alone starts no server.
 """
@@ -57,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / p) for p in ("services/intake/tests", "libs/shared/tests/integration")]
 
 from intake_support import submission  # noqa: E402
+from leftovers import described, kill_all, leftovers, mark_this_process  # noqa: E402
 from oco_shared.eventstore import EventStore, NewEvent  # noqa: E402
 from oco_shared.observability import configure_logging  # noqa: E402
 from oco_shared.runtime import ServiceRuntime  # noqa: E402
@@ -242,15 +244,21 @@ async def _start_ready(
             [sys.executable, "-m", package], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return process
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise Stalled(f"{package} ({roles}) did not become ready (exit {process.poll()})")
-            await asyncio.sleep(0.05)
+    try:
+        async with httpx.AsyncClient() as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        return process
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise Stalled(
+                        f"{package} ({roles}) did not become ready (exit {process.poll()})"
+                    )
+                await asyncio.sleep(0.05)
+    except BaseException:  # not ready, or interrupted: the caller never gets to stop it
+        process.kill()
+        process.wait()
+        raise
 
 
 async def until_ready(runtime: ServiceRuntime, timeout: float = 10) -> None:
@@ -713,8 +721,10 @@ def print_table(figures: dict[str, Any]) -> None:
 
 
 def checks(figures: dict[str, Any]) -> list[str]:
-    """That nothing was lost on the way: counts found at the end of each part."""
-    found = []
+    """That nothing was lost on the way: counts found at the end of each part; and that
+    the run stopped every process it started (the stack too, if it started it)."""
+    left = figures["left_behind"]
+    found = [f"processes left behind: {'; '.join(left) if left else 'none'}"]
     if js := figures.get("jetstream_publishes"):
         found.append(f"JetStream limit stream holds {js['stored']:,} of {js['count']:,}")
     if intake := figures.get("intake"):
@@ -782,6 +792,7 @@ def main() -> None:
     every = ["startup", *PARTS]
     parser.add_argument("--part", action="append", choices=every, help="run only these")
     parts = parser.parse_args().part or every
+    mark = mark_this_process("bench")
     OUT.mkdir(parents=True, exist_ok=True)
     # First, on a machine not yet busy with the servers; it needs none.
     startup = startup_times() if "startup" in parts else None
@@ -798,12 +809,17 @@ def main() -> None:
         handle.close()
     if startup is not None:
         figures["startup"] = startup
+    left = leftovers(mark, grace_seconds=10)
+    figures["left_behind"] = [described(process) for process in left]
+    kill_all(left)
     figures["log"] = log_summary(log_path)
     print_table(figures)
     # Only a full run is "the latest figures"; a partial one is kept apart.
     out = OUT / ("latest.json" if parts == every else "partial.json")
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures: {out.relative_to(ROOT)}")
+    if left:
+        sys.exit("bench: it left processes behind (killed now); see the check above")
 
 
 if __name__ == "__main__":

@@ -139,10 +139,12 @@ async def test_up_replaces_leftovers(data_dir: Path, monkeypatch: pytest.MonkeyP
     # A stale lock file whose pid now belongs to an unrelated live process.
     stack_down(data_dir)
     with subprocess.Popen(["sleep", "30"]) as unrelated:
-        pg_lock = data_dir / "stack" / "pg" / "postmaster.pid"
-        pg_lock.write_text(f"{unrelated.pid}\n{data_dir}\n")
-        await assert_answers(stack_up(data_dir))
-        unrelated.kill()
+        try:
+            pg_lock = data_dir / "stack" / "pg" / "postmaster.pid"
+            pg_lock.write_text(f"{unrelated.pid}\n{data_dir}\n")
+            await assert_answers(stack_up(data_dir))
+        finally:
+            unrelated.kill()
 
 
 # `oco run` with the services' entry points hidden: only the stack's lifecycle is under test.
@@ -165,14 +167,16 @@ def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) ->
         stdout=subprocess.PIPE,
         text=True,
     ) as run:
-        assert run.stdout is not None
-        lines = [run.stdout.readline() for _ in range(3)]
-        assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
-        assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres:***@127.0.0.1:")
-        assert lines[2].startswith("no services registered")
-        ports = ports_of(recorded(data_dir))
-        assert all(port_open(port) for port in ports)
-        run.send_signal(signal.SIGINT)
+        try:
+            assert run.stdout is not None
+            lines = [run.stdout.readline() for _ in range(3)]
+            assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
+            assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres:***@127.0.0.1:")
+            assert lines[2].startswith("no services registered")
+            ports = ports_of(recorded(data_dir))
+            assert all(port_open(port) for port in ports)
+        finally:  # a failed check must not leave `oco run` waiting for its Ctrl-C
+            run.send_signal(signal.SIGINT)
         assert run.wait(timeout=30) == 0
     assert processes_on(data_dir) == []
     assert not any(port_open(port) for port in ports)
