@@ -155,10 +155,19 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
     assert "received  10000001 Aanbieder 10000001  zilveren-kruis r1 [amsterdam]" in listing
     assert "inscription_closed: Inscription received 2026-07-31T17:00:01+02:00" in listing
     assert "document_too_old: vog_rp.pdf (vog_rp) was issued on 2025-11-30" in listing
-    zeeland = await list_inscriptions(
+    amsterdam = await list_inscriptions(
         servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "amsterdam"
     )
-    assert {row["provider_id"] for row in zeeland} == {"10000001", "10000002"}
+    received = {row["provider_id"] for row in amsterdam if row["status"] == "received"}
+    assert received == {"10000001", "10000002"}
+    # Every case names amsterdam, so each rejection is listed under it too.
+    assert {row["provider_id"] for row in amsterdam} == {
+        payload["provider"]["id"] for payload, *_ in cases
+    }
+    zeeland = await list_inscriptions(
+        servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "zeeland"
+    )
+    assert [(row["provider_id"], row["status"]) for row in zeeland] == [("10000006", "rejected")]
 
 
 def _cli_listing(servers: Servers, isolation: Isolation) -> str:
