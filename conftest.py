@@ -4,7 +4,8 @@
 the suite runs on a nats-server that requires authentication.
 
 Each test gets its own subject prefix and database schemas, so runs never see each
-other's events, and its streams and schemas are dropped afterwards.
+other's events, and its streams and schemas are dropped afterwards. A session that leaves a
+process behind (a server, a service, a worker) fails, naming it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,26 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import psycopg
 import pytest
+from leftovers import described, kill_all, leftovers, mark_this_process
 from plumbing_support import Isolation, Servers, integration_servers
 from psycopg import sql
+
+# Every process the session starts carries this mark; none may outlive the session.
+SESSION_MARK = mark_this_process("pytest")
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures, and so its stack, are gone
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    left = leftovers(SESSION_MARK, grace_seconds=10)
+    if not left:
+        return
+    report = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["", "processes this session started and did not stop (now killed):"]
+    lines += [f"  {described(process)}" for process in left]
+    if report is not None:
+        report.write_line("\n".join(lines), red=True)
+    kill_all(left)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,18 @@ One run on one pair of servers (those named by `OCO_NATS_URL`/`OCO_DATABASE_URL`
 the embedded stack, stopped again if this run started it) measures, each part under a
 subject and schema prefix of its own that is deleted afterwards:
 
+0. start-up: how long `oco --help` and `oco calendar` take to answer, each a fresh
+   process, through the installed entry point and through `uv run` (no servers needed);
 1. limits: single-row INSERT commits of asyncpg; JetStream publishes with 256 in flight;
 2. the peer: plain `eventsourcing` (same library, same PostgreSQL), one save per commit;
 3. the project: intake end to end, the outbox relay alone, intake latency at 200/s;
 4. ratios of the project to the limits and the peer, beside their targets.
 
 It prints one table and writes the same figures to `var/bench/latest.json`; service logs
-go to `var/bench/bench.log` (services run as their own processes: `var/bench/<package>.log`). It asserts nothing about speed (that is not a test).
+go to `var/bench/bench.log` (services run as their own processes: `var/bench/<package>.log`). It asserts nothing about speed (that is not a test). It fails when it leaves a
+process behind (a server, a service): every process it starts carries a mark (`leftovers`).
 `--part NAME` runs only some parts (for profiling); their figures go to
-`var/bench/partial.json` instead.
+`var/bench/partial.json` instead. `--part startup` alone starts no server.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -54,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / p) for p in ("services/intake/tests", "libs/shared/tests/integration")]
 
 from intake_support import submission  # noqa: E402
+from leftovers import described, kill_all, leftovers, mark_this_process  # noqa: E402
 from oco_shared.eventstore import EventStore, NewEvent  # noqa: E402
 from oco_shared.observability import configure_logging  # noqa: E402
 from oco_shared.runtime import ServiceRuntime  # noqa: E402
@@ -71,6 +76,8 @@ PEER_SAVES = 3_000
 SUBMISSIONS, SUBMIT_WINDOW = 10_000, 256
 RELAY_EVENTS, APPEND_BATCH = 10_000, 500
 RATE, RATE_SECONDS = 200, 15
+STARTUP_RUNS = 10
+STARTUP_TARGET_SECONDS = 0.5
 
 # Judged by the broker's receipt time (today), the 2027-2028 inscription window has
 # closed and the fixtures' documents (issued 2026-05-04) are over six months old: every
@@ -237,15 +244,21 @@ async def _start_ready(
             [sys.executable, "-m", package], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return process
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise Stalled(f"{package} ({roles}) did not become ready (exit {process.poll()})")
-            await asyncio.sleep(0.05)
+    try:
+        async with httpx.AsyncClient() as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        return process
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise Stalled(
+                        f"{package} ({roles}) did not become ready (exit {process.poll()})"
+                    )
+                await asyncio.sleep(0.05)
+    except BaseException:  # not ready, or interrupted: the caller never gets to stop it
+        process.kill()
+        process.wait()
+        raise
 
 
 async def until_ready(runtime: ServiceRuntime, timeout: float = 10) -> None:
@@ -269,14 +282,17 @@ async def broker(where: Servers) -> AsyncIterator[nats.NATS]:
 # The machine.
 
 
-async def machine_facts(where: Servers) -> dict[str, Any]:
-    async with broker(where) as connection:
-        nats_version = connection._server_info.get("version")  # the server's INFO
-    database = await asyncpg.connect(where.database_url)
-    try:
-        postgres_version = await database.fetchval("SHOW server_version")
-    finally:
-        await database.close()
+async def machine_facts(where: Servers | None) -> dict[str, Any]:
+    """The machine and, when the run uses them, the servers' versions."""
+    nats_version = postgres_version = None
+    if where is not None:
+        async with broker(where) as connection:
+            nats_version = connection._server_info.get("version")  # the server's INFO
+        database = await asyncpg.connect(where.database_url)
+        try:
+            postgres_version = await database.fetchval("SHOW server_version")
+        finally:
+            await database.close()
     return {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -288,8 +304,48 @@ async def machine_facts(where: Servers) -> dict[str, Any]:
         "platform": platform.platform(),
         # Other work on the machine skews every figure: the load when this run began.
         "load_average_1m": round(os.getloadavg()[0], 2),
+        # Without cached bytecode every start compiles what it imports: start-up shows it.
+        "python_writes_bytecode": not sys.flags.dont_write_bytecode,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+# 0. Start-up.
+
+
+def startup_launchers() -> dict[str, list[str]]:
+    """How an operator starts `oco`: the entry point installed next to this interpreter
+    (`.venv/bin/oco`), and `uv run oco`, which first checks the environment is in sync."""
+    launchers = {"installed": [str(Path(sys.executable).parent / "oco")]}
+    if uv := shutil.which(os.environ.get("UV", "uv")):
+        launchers["uv run"] = [uv, "run", "oco"]
+    return launchers
+
+
+STARTUP_COMMANDS = {"oco --help": ["--help"], "oco calendar": ["calendar", "2027-2028"]}
+
+
+def startup_times() -> dict[str, Any]:
+    """Wall time from spawn to exit of STARTUP_RUNS fresh processes per command and launcher
+    (after one unmeasured run, so the file cache is warm): median and max, seconds."""
+    figures: dict[str, Any] = {}
+    for launcher, argv in startup_launchers().items():
+        for command, args in STARTUP_COMMANDS.items():
+            seconds = []
+            for run in range(STARTUP_RUNS + 1):
+                started = time.perf_counter()
+                subprocess.run(
+                    [*argv, *args], cwd=ROOT, stdout=subprocess.DEVNULL, check=True, timeout=60
+                )
+                if run:
+                    seconds.append(time.perf_counter() - started)
+            figures[f"{command} ({launcher})"] = {
+                "runs": STARTUP_RUNS,
+                "median_seconds": round(statistics.median(seconds), 3),
+                "max_seconds": round(max(seconds), 3),
+                "target_below_seconds": STARTUP_TARGET_SECONDS,
+            }
+    return figures
 
 
 # 1. Limits.
@@ -590,7 +646,16 @@ def throughput_text(figure: dict[str, Any]) -> str:
 
 def table_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(section, what, figure, target) for every part that ran."""
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = [
+        (
+            "0 start-up",
+            what,
+            f"median {times['median_seconds']:.3f} s, max {times['max_seconds']:.3f} s"
+            f" ({times['runs']} runs)",
+            f"< {times['target_below_seconds']} s",
+        )
+        for what, times in figures.get("startup", {}).items()
+    ]
     labels = {
         "postgres_commits": (
             "1 limits",
@@ -639,7 +704,8 @@ def print_table(figures: dict[str, Any]) -> None:
     print(
         f"OCO bench {machine['date']}: {machine['cores']} cores, Python {machine['python']}, "
         f"nats-server {machine['nats_server']}, PostgreSQL {machine['postgresql']}, "
-        f"eventsourcing {machine['eventsourcing']}, load {machine['load_average_1m']}"
+        f"eventsourcing {machine['eventsourcing']}, load {machine['load_average_1m']}, "
+        f"Python writes bytecode: {'yes' if machine['python_writes_bytecode'] else 'no'}"
     )
     header = ("part", "what", "figure", "target")
     rows = [header, *table_rows(figures)]
@@ -655,8 +721,10 @@ def print_table(figures: dict[str, Any]) -> None:
 
 
 def checks(figures: dict[str, Any]) -> list[str]:
-    """That nothing was lost on the way: counts found at the end of each part."""
-    found = []
+    """That nothing was lost on the way: counts found at the end of each part; and that
+    the run stopped every process it started (the stack too, if it started it)."""
+    left = figures["left_behind"]
+    found = [f"processes left behind: {'; '.join(left) if left else 'none'}"]
     if js := figures.get("jetstream_publishes"):
         found.append(f"JetStream limit stream holds {js['stored']:,} of {js['count']:,}")
     if intake := figures.get("intake"):
@@ -721,22 +789,37 @@ async def collect(where: Servers, parts: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", action="append", choices=list(PARTS), help="run only these")
-    parts = parser.parse_args().part or list(PARTS)
+    every = ["startup", *PARTS]
+    parser.add_argument("--part", action="append", choices=every, help="run only these")
+    parts = parser.parse_args().part or every
+    mark = mark_this_process("bench")
     OUT.mkdir(parents=True, exist_ok=True)
+    # First, on a machine not yet busy with the servers; it needs none.
+    startup = startup_times() if "startup" in parts else None
+    server_parts = [part for part in parts if part in PARTS]
     log_path = OUT / "bench.log"
     handle = configure_bench_logging(log_path)
     try:
-        with servers() as where:
-            figures = asyncio.run(collect(where, parts))
+        if server_parts:
+            with servers() as where:
+                figures = asyncio.run(collect(where, server_parts))
+        else:
+            figures = {"machine": asyncio.run(machine_facts(None))}
     finally:
         handle.close()
+    if startup is not None:
+        figures["startup"] = startup
+    left = leftovers(mark, grace_seconds=10)
+    figures["left_behind"] = [described(process) for process in left]
+    kill_all(left)
     figures["log"] = log_summary(log_path)
     print_table(figures)
     # Only a full run is "the latest figures"; a partial one is kept apart.
-    out = OUT / ("latest.json" if parts == list(PARTS) else "partial.json")
+    out = OUT / ("latest.json" if parts == every else "partial.json")
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures: {out.relative_to(ROOT)}")
+    if left:
+        sys.exit("bench: it left processes behind (killed now); see the check above")
 
 
 if __name__ == "__main__":

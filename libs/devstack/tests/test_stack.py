@@ -139,10 +139,12 @@ async def test_up_replaces_leftovers(data_dir: Path, monkeypatch: pytest.MonkeyP
     # A stale lock file whose pid now belongs to an unrelated live process.
     stack_down(data_dir)
     with subprocess.Popen(["sleep", "30"]) as unrelated:
-        pg_lock = data_dir / "stack" / "pg" / "postmaster.pid"
-        pg_lock.write_text(f"{unrelated.pid}\n{data_dir}\n")
-        await assert_answers(stack_up(data_dir))
-        unrelated.kill()
+        try:
+            pg_lock = data_dir / "stack" / "pg" / "postmaster.pid"
+            pg_lock.write_text(f"{unrelated.pid}\n{data_dir}\n")
+            await assert_answers(stack_up(data_dir))
+        finally:
+            unrelated.kill()
 
 
 # `oco run` with the services' entry points hidden: only the stack's lifecycle is under test.
@@ -165,14 +167,72 @@ def test_oco_run_without_addresses_starts_and_stops_the_stack(data_dir: Path) ->
         stdout=subprocess.PIPE,
         text=True,
     ) as run:
-        assert run.stdout is not None
-        lines = [run.stdout.readline() for _ in range(3)]
-        assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
-        assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres:***@127.0.0.1:")
-        assert lines[2].startswith("no services registered")
-        ports = ports_of(recorded(data_dir))
-        assert all(port_open(port) for port in ports)
-        run.send_signal(signal.SIGINT)
+        try:
+            assert run.stdout is not None
+            lines = [run.stdout.readline() for _ in range(3)]
+            assert lines[0].startswith("OCO_NATS_URL=nats://provisioner:***@127.0.0.1:")
+            assert lines[1].startswith("OCO_DATABASE_URL=postgresql://postgres:***@127.0.0.1:")
+            assert lines[2].startswith("no services registered")
+            ports = ports_of(recorded(data_dir))
+            assert all(port_open(port) for port in ports)
+        finally:  # a failed check must not leave `oco run` waiting for its Ctrl-C
+            run.send_signal(signal.SIGINT)
         assert run.wait(timeout=30) == 0
     assert processes_on(data_dir) == []
     assert not any(port_open(port) for port in ports)
+
+
+def oco(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`oco …` as an operator runs it, on the stack under `data_dir` only."""
+    env = {**os.environ, "OCO_DATA_DIR": str(data_dir)}
+    env.pop("OCO_NATS_URL", None)
+    env.pop("OCO_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_oco_stack_down_says_what_it_stopped(data_dir: Path) -> None:
+    up = oco(data_dir, "stack", "up")
+    assert up.returncode == 0, up.stderr
+    state = recorded(data_dir)
+
+    down = oco(data_dir, "stack", "down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.splitlines() == [
+        f"stopped nats-server (pid {state['nats']['pid']}, port {state['nats']['port']})",
+        f"stopped PostgreSQL (pid {state['postgres']['pid']}, port {state['postgres']['port']})",
+    ]
+    assert processes_on(data_dir) == []
+
+    again = oco(data_dir, "stack", "down")
+    assert (again.returncode, again.stdout, again.stderr) == (
+        0,
+        f"nothing was running under {data_dir.resolve()}\n",
+        "",
+    )
+
+
+def test_oco_stack_down_names_a_server_it_could_not_stop(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oco_shared.cli import main
+
+    stack_up(data_dir)
+    pid = recorded(data_dir)["nats"]["pid"]
+    monkeypatch.setenv("OCO_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(stack, "STOP_TIMEOUT", 0.5)
+    # Signals that do not arrive: as for a server another user runs.
+    monkeypatch.setattr(psutil.Process, "send_signal", lambda self, signum: None)
+    monkeypatch.setattr(psutil.Process, "kill", lambda self: None)
+
+    assert main(["stack", "down"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"oco: could not stop nats-server (pid {pid})" in err
+    assert running(pid), "nothing pretended: the server really still runs"
+    # monkeypatch is undone before data_dir's teardown, whose stack_down stops it for real

@@ -49,9 +49,20 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
-    from oco_devstack.servers import stack_down
+    """Exit 0 when nothing of the stack runs any more (also when nothing ran); 1 when a
+    process survived, named on stderr."""
+    from oco_devstack.servers import StackError, stack_down
 
-    stack_down(_data_dir())
+    data_dir = _data_dir()
+    try:
+        stopped = stack_down(data_dir)
+    except StackError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 1
+    for server in stopped:
+        print(server)
+    if not stopped:
+        print(f"nothing was running under {data_dir.expanduser().resolve()}")
     return 0
 
 
@@ -77,7 +88,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = stack.add_subparsers(dest="stack_command", required=True)
     for name, run, text in (
         ("up", _cmd_up, "start (or reuse) the stack and print its addresses"),
-        ("down", _cmd_down, "stop the stack"),
+        ("down", _cmd_down, "stop the stack, saying what it stopped (exit 1: one survived)"),
         ("status", _cmd_status, "print the addresses if the stack answers, else exit 1"),
         ("env", _cmd_up, "start (or reuse) the stack; print export lines for eval"),
     ):

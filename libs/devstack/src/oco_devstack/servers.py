@@ -286,10 +286,41 @@ def _our_processes(paths: _Paths, kinds: tuple[Kind, ...]) -> list[tuple[psutil.
     return found
 
 
-def _stop(paths: _Paths, *kinds: Kind) -> None:
-    """Stop cleanly, then kill what is still there after STOP_TIMEOUT."""
+@dataclass(frozen=True)
+class Stopped:
+    """A server `stack_down` stopped: what an operator reads back."""
+
+    name: str
+    pid: int
+    port: int | None
+
+    def __str__(self) -> str:
+        port = f", port {self.port}" if self.port is not None else ""
+        return f"stopped {self.name} (pid {self.pid}{port})"
+
+
+SERVER_NAMES = {"nats-server": "nats-server", "postgres": "PostgreSQL"}
+
+
+def _described(process: psutil.Process) -> Stopped:
+    """The server as its command line shows it: both are started with `-p <port>`, also a
+    leftover that `stack.json` no longer records."""
+    name = process.info["name"]
+    cmdline: list[str] = process.info["cmdline"] or []
+    port = None
+    if "-p" in cmdline[:-1]:
+        with contextlib.suppress(ValueError):
+            port = int(cmdline[cmdline.index("-p") + 1])
+    return Stopped(SERVER_NAMES.get(name, name), process.pid, port)
+
+
+def _stop(paths: _Paths, *kinds: Kind) -> list[Stopped]:
+    """Stop cleanly, then kill what is still there after STOP_TIMEOUT; the servers stopped.
+
+    Raises StackError when a process survives even the kill (e.g. one we may not signal)."""
     paths.addresses.unlink(missing_ok=True)  # from now on they may be wrong
     found = _our_processes(paths, kinds)
+    servers = [_described(process) for process, signum in found if signum]
     for process, signum in found:
         if signum:
             with contextlib.suppress(psutil.Error):
@@ -298,11 +329,14 @@ def _stop(paths: _Paths, *kinds: Kind) -> None:
     for process in alive:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    _wait_gone(alive, STOP_TIMEOUT)
+    if survivors := _wait_gone(alive, STOP_TIMEOUT):
+        left = ", ".join(f"{process.info['name']} (pid {process.pid})" for process in survivors)
+        raise StackError(f"could not stop {left} under {paths.root}")
     if "postgres" in kinds:
         # Nothing of ours runs on the folder any more, so the lock file is stale; a pid in it
         # that now belongs to another process would make PostgreSQL refuse to start.
         (paths.pg_dir / "postmaster.pid").unlink(missing_ok=True)
+    return servers
 
 
 def _wait_gone(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
@@ -514,12 +548,14 @@ def stack_up(data_dir: Path) -> StackAddresses:
         return addresses
 
 
-def stack_down(data_dir: Path) -> None:
-    """Stop the stack's servers, including any leftovers from crashed runs; safe when none run."""
+def stack_down(data_dir: Path) -> list[Stopped]:
+    """Stop the stack's servers, including any leftovers from crashed runs; the servers it
+    stopped (none when none ran). Raises StackError when one could not be stopped."""
     paths = _Paths.of(data_dir)
     with _locked(paths):
-        _stop(paths, *KINDS)  # also withdraws the published addresses
+        stopped = _stop(paths, *KINDS)  # also withdraws the published addresses
         paths.state.unlink(missing_ok=True)
+        return stopped
 
 
 def stack_status(data_dir: Path) -> StackAddresses | None:

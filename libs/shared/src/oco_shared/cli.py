@@ -15,27 +15,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oco_shared.commands import instant
-from oco_shared.deadlines import Deadline, deadline_for
 from oco_shared.messaging.topology import SERVICES
-from oco_shared.rounds import (
-    AMSTERDAM,
-    DeadlineCode,
-    MilestoneCode,
-    Round,
-    RoundFileError,
-    Trigger,
-    UnknownRound,
-    available_rounds,
-    load_round,
-)
+
+if TYPE_CHECKING:
+    from oco_shared.deadlines import Deadline
+    from oco_shared.rounds import Round
+
+# The rounds and the deadline engine (pydantic, YAML: some 0.3 s) are imported by the
+# commands that use them, so that `oco --help` and the service commands never load them.
 
 
 def _calendar(
     round_: Round, published: datetime | None, answered: datetime | None
 ) -> dict[str, Any]:
+    from oco_shared.deadlines import deadline_for
+    from oco_shared.rounds import DeadlineCode
+
     milestones = [
         {
             "code": code.value,
@@ -72,6 +70,8 @@ def _calendar(
 def _kort_geding_start(
     round_: Round, published: datetime | None, answered: datetime | None
 ) -> datetime | None:
+    from oco_shared.rounds import DeadlineCode, Trigger
+
     # 2018-2020 counts the kort geding term from the outcome, later rounds from the answer.
     trigger = round_.deadlines[DeadlineCode.KORT_GEDING].counts_from
     return published if trigger is Trigger.OUTCOME_PUBLISHED else answered
@@ -96,6 +96,8 @@ def _print_calendar(calendar: dict[str, Any]) -> None:
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
+    from oco_shared.rounds import AMSTERDAM, MilestoneCode, load_round
+
     round_ = load_round(args.round)
     if args.published and args.answered and args.answered < args.published:
         print(
@@ -125,6 +127,9 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 
 def round_listing(now: datetime) -> list[dict[str, Any]]:
     """Every round, and whether its inscription is open at `now` (procedure time)."""
+    from oco_shared.deadlines import deadline_for
+    from oco_shared.rounds import DeadlineCode, available_rounds, load_round
+
     listed = []
     for round_id in available_rounds():
         loaded = load_round(round_id)
@@ -385,7 +390,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result: int = args.run(args)
-    except (UnknownRound, RoundFileError) as error:
+    except Exception as error:
+        from oco_shared.rounds import RoundFileError, UnknownRound
+
+        if not isinstance(error, UnknownRound | RoundFileError):
+            raise
         print(f"oco: {error}", file=sys.stderr)
         return 2
     return result

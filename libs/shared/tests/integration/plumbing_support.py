@@ -33,8 +33,8 @@ def integration_servers() -> Iterator[Servers]:
 
     data_dir = Settings().data_dir
     already_running = stack_status(data_dir) is not None
-    addresses = stack_up(data_dir)
-    try:
+    try:  # also a start that failed half-way leaves no server behind
+        addresses = stack_up(data_dir)
         yield Servers(nats_url or addresses.nats_url, database_url or addresses.database_url)
     finally:
         if not already_running:  # leave no server behind that this run started

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from oco_shared.contract import Actor, ActorKind, Message
+from oco_shared.contract.base import RegionCode
 from oco_shared.contract.events import (
     InscriptionReceived,
     InscriptionRejected,
@@ -33,6 +34,7 @@ from oco_shared.contract.parts import Refusal, RefusalCode
 from oco_shared.eventstore import NewEvent
 from oco_shared.handling import Malformed, Received, UnitOfWork
 from oco_shared.rounds import DeadlineCode, UnknownRound, load_round
+from pydantic import TypeAdapter, ValidationError
 
 from oco_intake.domain.checks import deadline_refusal, inscription_refusals, window_refusals
 from oco_intake.domain.model import (
@@ -161,32 +163,43 @@ def _inscription(
 def _rejected(
     inscription: Inscription,
     envelope: dict[str, Any],
-    message: Message,
+    message: SubmitInscription | WithdrawInscription,
     received: Received,
     refusals: list[Refusal],
 ) -> NewEvent:
+    if isinstance(message, SubmitInscription):
+        regions = _regions_of(message)
+    else:  # a withdrawal concerns the regions of the inscription it withdraws
+        regions = inscription.regions()
     rejection = InscriptionRejected(
         **envelope,
         message_id=message.message_id,
         inscription_id=inscription.id if inscription.is_active else None,
         payload_sha256=received.payload_sha256,
         refusals=tuple(refusals),
+        regions=regions,
     )
     return NewEvent(inscription.id, inscription.version + 1, rejection)
+
+
+def _regions_of(message: SubmitInscription) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(region.region_code for region in message.regions))
 
 
 def refuse_inscription_message(
     message: SubmitInscription | WithdrawInscription, received: Received, refusal: Refusal
 ) -> InscriptionRejected:
     """The rejection of a message the shared consumer refused before judging it."""
-    provider_id = (
-        message.provider.id if isinstance(message, SubmitInscription) else message.provider_id
-    )
+    if isinstance(message, SubmitInscription):
+        provider_id, regions = message.provider.id, _regions_of(message)
+    else:
+        provider_id, regions = message.provider_id, ()
     return InscriptionRejected(
         **_envelope(message, received.at, provider_id),
         message_id=message.message_id,
         payload_sha256=received.payload_sha256,
         refusals=(refusal,),
+        regions=regions,
     )
 
 
@@ -243,8 +256,29 @@ def malformed_inscription(
             )
             for problem in malformed.problems
         ),
+        regions=_named_regions(malformed.document),
     )
     return [NewEvent(aggregate, 1, rejection)]
+
+
+MAX_REGIONS = 31  # as SubmitInscription.regions
+_REGION_CODE: TypeAdapter[str] = TypeAdapter(RegionCode)
+
+
+def _named_regions(document: dict[str, Any] | None) -> tuple[str, ...]:
+    """The valid region codes among the first MAX_REGIONS entries of a malformed message's
+    `regions`: bounded, so a huge list costs no more than a valid one."""
+    regions = (document or {}).get("regions")
+    if not isinstance(regions, list):
+        return ()
+    codes: dict[str, None] = {}
+    for region in regions[:MAX_REGIONS]:
+        code = region.get("region_code") if isinstance(region, dict) else None
+        try:
+            codes[_REGION_CODE.validate_python(code, strict=True)] = None
+        except ValidationError:
+            continue
+    return tuple(codes)
 
 
 def _claimed_at(document: dict[str, Any] | None) -> datetime | None:

@@ -25,7 +25,11 @@ async def portal(
     settings = isolation.settings(servers, stream_max_bytes=stream_max_bytes)
     service = bootstrap(settings, receipt=receipt)
     await service.start()
-    connection = await nats.connect(servers.nats_url)
-    yield Portal(connection.jetstream(), isolation, receipt, service)
-    await connection.close()
-    await service.stop()
+    try:
+        connection = await nats.connect(servers.nats_url)
+        try:
+            yield Portal(connection.jetstream(), isolation, receipt, service)
+        finally:
+            await connection.close()
+    finally:
+        await service.stop()

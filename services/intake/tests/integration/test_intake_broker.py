@@ -155,10 +155,19 @@ async def test_portal_submissions_end_as_received_or_rejected_with_every_reason(
     assert "received  10000001 Aanbieder 10000001  zilveren-kruis r1 [amsterdam]" in listing
     assert "inscription_closed: Inscription received 2026-07-31T17:00:01+02:00" in listing
     assert "document_too_old: vog_rp.pdf (vog_rp) was issued on 2025-11-30" in listing
-    zeeland = await list_inscriptions(
+    amsterdam = await list_inscriptions(
         servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "amsterdam"
     )
-    assert {row["provider_id"] for row in zeeland} == {"10000001", "10000002"}
+    received = {row["provider_id"] for row in amsterdam if row["status"] == "received"}
+    assert received == {"10000001", "10000002"}
+    # Every case names amsterdam, so each rejection is listed under it too.
+    assert {row["provider_id"] for row in amsterdam} == {
+        payload["provider"]["id"] for payload, *_ in cases
+    }
+    zeeland = await list_inscriptions(
+        servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", "zeeland"
+    )
+    assert [(row["provider_id"], row["status"]) for row in zeeland] == [("10000006", "rejected")]
 
 
 def _cli_listing(servers: Servers, isolation: Isolation) -> str:
@@ -319,3 +328,27 @@ async def test_oco_intake_list_as_an_operator_runs_it(
     code, out, err = await asyncio.to_thread(_oco, down, "intake", "list", "--round", "2027-2028")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "postgres:***@127.0.0.1:1" in err and "s3cret" not in err and "Traceback" not in err
+
+
+async def test_oco_intake_list_shows_rejections_under_the_regions_they_named(
+    portal: Portal, servers: Servers, isolation: Isolation
+) -> None:
+    late = submission("71000002", regions=(("utrecht", False),))
+    malformed = {**submission("71000003"), "subcontractor_intent": "yes"}  # names amsterdam
+    await portal.publish("inscription", submission("71000001"), at(2026, 7, 15, 10, 0))
+    await portal.publish("inscription", late, at(2026, 8, 1, 9, 0))
+    await portal.publish("inscription", malformed, at(2026, 7, 16, 10, 0))
+    await _eventually(lambda: _rows(servers, isolation, 3))
+    env = isolation.env(servers)
+
+    def listed(region: str) -> list[tuple[str, str]]:
+        code, out, err = _oco(env, "intake", "list", "--round", "2027-2028", "--region", region)
+        assert (code, err) == (0, "")
+        rows = [line.split() for line in out.splitlines()[1:] if line.startswith("2026-")]
+        return [(row[1], row[2]) for row in rows]
+
+    assert await asyncio.to_thread(listed, "utrecht") == [("rejected", "71000002")]
+    assert await asyncio.to_thread(listed, "amsterdam") == [
+        ("received", "71000001"),
+        ("rejected", "71000003"),
+    ]

@@ -215,6 +215,45 @@ def test_an_attributable_malformed_message_is_rejected_and_an_anonymous_one_dead
     assert dead.value.code == "malformed"
 
 
+def rejection(events: list[Event]) -> InscriptionRejected:
+    [rejected] = events
+    assert isinstance(rejected, InscriptionRejected)
+    return rejected
+
+
+def test_a_rejection_names_the_regions_of_the_refused_message() -> None:
+    store = MemoryUnitOfWork()
+    two_regions = (("amsterdam", False), ("utrecht", False))
+    late = submission("66666666", regions=two_regions)
+    assert rejection(handle(store, late, at(2026, 8, 1, 9))).regions == ("amsterdam", "utrecht")
+
+    handle(store, submission("66666667", regions=two_regions), at(2026, 7, 1, 9))
+    refused_withdrawal = handle(store, withdrawal("66666667"), at(2026, 8, 1, 9))
+    assert rejection(refused_withdrawal).regions == ("amsterdam", "utrecht"), (
+        "a withdrawal names the regions of the inscription it concerns"
+    )
+    assert rejection(handle(store, withdrawal("66666668"), at(2026, 7, 1, 9))).regions == ()
+
+
+def test_a_malformed_rejection_names_the_valid_region_codes_it_found_and_no_more() -> None:
+    broken = {
+        **submission("77777777"),
+        "subcontractor_intent": "yes",
+        "regions": [
+            {"region_code": "amsterdam", "new_to_region": False},
+            {"region_code": "Not A Code"},
+            {"region_code": 7},
+            "utrecht",
+            {"region_code": "amsterdam"},
+            *({"region_code": f"region-{index}"} for index in range(40)),
+        ],
+    }
+    rejected = rejection(handle(MemoryUnitOfWork(), broken, at(2026, 7, 1, 9)))
+    assert rejected.refusals[0].code is RefusalCode.MALFORMED
+    # The first 31 entries are read: 26 of the generated regions follow the 5 above.
+    assert rejected.regions == ("amsterdam", *(f"region-{index}" for index in range(26)))
+
+
 def test_questions_until_the_deadline_and_the_nota() -> None:
     store = MemoryUnitOfWork()
 

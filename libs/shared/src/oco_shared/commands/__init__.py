@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from oco_shared.rounds.model import AMSTERDAM
-
 
 def instant(text: str) -> datetime:
     """An ISO date or date-time; without an offset it is Europe/Amsterdam wall-clock time."""
+    from oco_shared.rounds.model import AMSTERDAM
+
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

@@ -15,7 +15,6 @@ dead-lettered; 2 it could not be sent; 3 no outcome arrived in time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import dataclass
@@ -92,6 +91,8 @@ def _matches(document: dict[str, Any], message_id: str) -> bool:
 
 
 async def _send(args: argparse.Namespace, message: dict[str, Any], where: Destination) -> int:
+    import asyncio
+
     from oco_shared.authority import PORTAL, office_user
     from oco_shared.commands.broker import connect_as
     from oco_shared.messaging.topology import Topology
@@ -182,6 +183,8 @@ def _report(subject: str, outcome: dict[str, Any], deadletters: str, as_json: bo
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    import asyncio
+
     from oco_shared.addresses import StartupError
 
     message = _load(args)

@@ -9,14 +9,12 @@ on the clock stream as the provisioner, so it is itself part of the log.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from datetime import datetime
 from typing import Any
 
 from oco_shared.commands import instant
-from oco_shared.rounds import AMSTERDAM
 
 
 def _rate(text: str) -> float:
@@ -33,6 +31,8 @@ def _rate(text: str) -> float:
 
 def _run(work: Any) -> int:
     """Run a command's coroutine; a broker it cannot reach is one line and exit 2."""
+    import asyncio
+
     from oco_shared.addresses import StartupError
 
     try:
@@ -75,6 +75,8 @@ async def _with_clock(action: Any, provision: bool = True) -> int:
 
 
 def _describe(segment: Any, now: datetime) -> dict[str, Any]:
+    from oco_shared.rounds.model import AMSTERDAM
+
     definition = segment.definition if segment else None
     if definition is None or not definition.is_rehearsal:
         return {"rehearsal": False, "procedure_time": now.astimezone(AMSTERDAM).isoformat()}
@@ -101,7 +103,7 @@ def _print_state(state: dict[str, Any]) -> None:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    from oco_shared.rounds import MilestoneCode, load_round
+    from oco_shared.rounds import AMSTERDAM, MilestoneCode, load_round
 
     round_ = load_round(args.round)  # an unknown round is refused before the broker is asked
     start = args.start or datetime.combine(

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from oco_shared.contract.base import Event, LongText, Money, ProviderId, ShortText
+from oco_shared.contract.base import Event, LongText, Money, ProviderId, RegionCode, ShortText
 from oco_shared.contract.parts import (
     Answer,
     DocumentRef,
@@ -63,6 +63,11 @@ class InscriptionRejected(Event):
     inscription_id: uuid.UUID | None = None
     payload_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     refusals: Refusals
+    regions: Annotated[tuple[RegionCode, ...], Field(max_length=31)] = Field(
+        default=(),
+        description="the regions the refused message named (of a malformed one: its valid "
+        "region codes), so that each region's list shows the rejection",
+    )
 
 
 class InscriptionWithdrawn(Event):

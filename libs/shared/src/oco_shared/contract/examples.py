@@ -111,6 +111,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "InscriptionRejected",
         message_id=str(_MESSAGE),
         payload_sha256=_SHA,
+        regions=["amsterdam"],
         refusals=[_REFUSAL],
     ),
     "InscriptionWithdrawn": _event(

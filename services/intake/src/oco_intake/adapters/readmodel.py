@@ -35,11 +35,19 @@ def row_of(entry: LogEntry) -> tuple[Any, ...] | None:
         provider.get("name"),
         event.get("inscription_id"),
         event.get("revision"),
-        [region["region_code"] for region in event.get("regions", ())],
+        region_codes(event),
         json.dumps(event.get("refusals", [])),
         event["message_id"],
         event["occurred_at"],
     )
+
+
+def region_codes(event: dict[str, Any]) -> list[str]:
+    """An inscription names its regions as applications, a rejection as plain codes."""
+    return [
+        region if isinstance(region, str) else region["region_code"]
+        for region in event.get("regions", ())
+    ]
 
 
 class InscriptionsView:

@@ -64,6 +64,12 @@ class Inscription:
     def is_active(self) -> bool:
         return self.latest is not None and not self.withdrawn
 
+    def regions(self) -> tuple[str, ...]:
+        """The region codes of the accepted inscription; none when there is none."""
+        if self.latest is None:
+            return ()
+        return tuple(region.region_code for region in self.latest.regions)
+
     def next_revision(self) -> int:
         """A later inscription replaces the accepted one as an amendment (000_… 6)."""
         return self.revision + 1 if self.is_active else 1

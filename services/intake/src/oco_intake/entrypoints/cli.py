@@ -7,7 +7,6 @@ the service's plumbing (asyncpg, psycopg, faststream) are imported only when it 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -15,6 +14,8 @@ from typing import Any
 
 
 def _list(args: argparse.Namespace) -> int:
+    import asyncio
+
     import asyncpg
     from oco_shared.addresses import StartupError, redacted, resolve_addresses
     from oco_shared.settings import Settings
@@ -62,8 +63,11 @@ def _shown(moment: datetime, utc: bool) -> str:
 def _line(row: dict[str, Any]) -> str:
     who = f"{row['provider_id'] or '?'} {row['provider_name'] or ''}".strip()
     head = f"{row['received_at']:<25}  {row['status']:<9} {who}"
+    regions = f"[{', '.join(row['regions'])}]"
     if row["status"] == "received":
-        return f"{head}  {row['uitvoerder_code']} r{row['revision']} [{', '.join(row['regions'])}]"
+        return f"{head}  {row['uitvoerder_code']} r{row['revision']} {regions}"
+    if row["regions"]:
+        head += f"  {regions}"
     return head + "".join(f"\n      {r['code']}: {r['text']} [{r['rule']}]" for r in row["reasons"])
 
 
@@ -72,7 +76,9 @@ def register(commands: Any) -> None:
     sub = intake.add_subparsers(dest="intake_command", required=True)
     listing = sub.add_parser("list", help="received and rejected inscriptions with reasons")
     listing.add_argument("--round", required=True, help="round id, e.g. 2027-2028")
-    listing.add_argument("--region", help="only inscriptions naming this region code")
+    listing.add_argument(
+        "--region", help="only inscriptions and rejections naming this region code"
+    )
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--utc", action="store_true", help="times in UTC, not Amsterdam time")
     listing.set_defaults(run=_list)
