@@ -94,8 +94,8 @@ def inscription_received(
         envelope = _following(event, received, served.code)
         application = inscribed.get(served.code)
         if application is not None:
-            if case is not None and case.open and case.opened.revision >= event.revision:
-                continue  # the same revision again, or an older one
+            if case is not None and case.open and case.opened.revision == event.revision:
+                continue  # intake's stream is read in order: only a repeat has the same revision
             opened = AssessmentCaseOpened(
                 **envelope,
                 inscription_id=event.inscription_id,
