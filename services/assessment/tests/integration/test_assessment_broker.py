@@ -283,3 +283,50 @@ async def test_2018_existing_organisations_keep_their_place_through_the_broker(
     }
     # 15 days counting the day of publication as day 1, until 17:00 (002_… 3).
     assert publication["objection_closes_at"] == "2017-09-29T17:00:01+02:00"
+
+
+SIX = {  # scores per criterion code; each round reads its own criteria in its own order
+    "10000001": {"experience": 3, "fills_gap": 1, "register_share": 3, "sector_association": 1},
+    "10000002": {"experience": 3, "fills_gap": 3, "register_share": 1, "sector_association": 1},
+    "10000003": {"experience": 2, "fills_gap": 3, "register_share": 1, "sector_association": 2},
+    "10000004": {"experience": 2, "fills_gap": 1, "register_share": 3, "sector_association": 3},
+    "10000005": {"experience": 2, "fills_gap": 1, "register_share": 2, "sector_association": 1},
+    "10000006": {"experience": 1, "fills_gap": 1, "register_share": 1, "sector_association": 3},
+}
+
+
+async def test_the_same_six_parties_rank_differently_under_2027_and_2022(office: Office) -> None:
+    # 2027: experience, fills a gap, sector association (000_… 6 Selectiecriteria);
+    # 2022: experience, register share, fills a gap (003_… 3.4).
+    for round_id in ("2027-2028", "2022"):
+        criteria = [c.code for c in load_round(round_id).selection_criteria]
+        parties = {p: tuple(s[code] for code in criteria) for p, s in SIX.items()}
+        await assess_region(office, "amsterdam", parties, places=4, round_id=round_id)  # type: ignore[arg-type]
+        await office.act(ZK, publish("amsterdam", round_id), ASSESSING[round_id])
+    events = await office.until(
+        lambda found: len([e for e in found if e["type"] == "SelectionPublished"]) == 2
+    )
+    by_round = {e["round_id"]: e for e in events if e["type"] == "SelectionPublished"}
+
+    def ranking(publication: dict[str, Any]) -> list[str]:
+        ranked = sorted(publication["outcomes"], key=lambda o: (o["rank"], o["provider_id"]))
+        return [o["provider_id"] for o in ranked]
+
+    assert ranking(by_round["2027-2028"]) == [
+        "10000002",
+        "10000001",
+        "10000003",
+        "10000004",
+        "10000005",
+        "10000006",
+    ]
+    assert ranking(by_round["2022"]) == [
+        "10000001",
+        "10000002",
+        "10000004",
+        "10000005",
+        "10000003",
+        "10000006",
+    ]
+    assert outcome_of(by_round["2022"])["10000003"] == ("rejected", "ranked_outside_places")
+    assert outcome_of(by_round["2027-2028"])["10000003"] == ("selected", "ranked_within_places")
