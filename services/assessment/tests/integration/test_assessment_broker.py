@@ -56,7 +56,11 @@ async def assess_region(
         )
     await office.until(
         lambda events: (
-            {e["provider_id"] for e in of_type(events, "AssessmentCaseOpened", region)}
+            {
+                e["provider_id"]
+                for e in of_type(events, "AssessmentCaseOpened", region)
+                if e["round_id"] == round_id
+            }
             >= set(parties)
         )
     )
