@@ -68,7 +68,13 @@ from oco_assessment.domain.checks import (
     requirement_refusals,
 )
 from oco_assessment.domain.model import Case, RegionAssessment, region_id
-from oco_assessment.domain.selection import AwaitingLot, MissingScores, Placement, select
+from oco_assessment.domain.selection import (
+    AwaitingLot,
+    MissingScores,
+    Placement,
+    existing_rule,
+    select,
+)
 
 SERVICE_ACTOR = Actor(kind=ActorKind.SYSTEM, id="assessment")
 UPHELD = (ObjectionDecision.UPHELD, ObjectionDecision.PARTIALLY_UPHELD)
@@ -420,11 +426,10 @@ def _selection(
     if blockers:
         return [], blockers
     assert region.places is not None
-    rule = round_.existing_organisations.rule if round_.existing_organisations else "compete"
     selection = select(
         [case.party(round_) for case in cases],
         region.places.places,
-        rule,
+        existing_rule(round_),
         region.recorded_lots(),
     )
     if isinstance(selection, MissingScores):

@@ -3,10 +3,16 @@ zorgkantoren's acts in, a region's published selection out on the assessment str
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import subprocess
+import sys
+import time
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from assessment_support import (
     ASSESSING,
@@ -18,11 +24,13 @@ from assessment_support import (
     scores,
     verdict,
 )
+from oco_assessment.adapters.readmodel import region_histories
 from oco_assessment.domain.model import RegionAssessment, region_id
 from oco_assessment.domain.selection import Selection, select
 from oco_shared.contract import REGISTRY, Event
 from oco_shared.rounds import load_round
 from office_support import Office
+from plumbing_support import Isolation, Servers
 
 pytestmark = pytest.mark.integration
 
@@ -334,3 +342,119 @@ async def test_the_same_six_parties_rank_differently_under_2027_and_2022(office:
     ]
     assert outcome_of(by_round["2022"])["10000003"] == ("rejected", "ranked_outside_places")
     assert outcome_of(by_round["2027-2028"])["10000003"] == ("selected", "ranked_within_places")
+
+
+def oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[int, str, str]:
+    """`oco` as an operator runs it, against this test's schema."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=isolation.env(servers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+async def projected(servers: Servers, isolation: Isolation, type_name: str) -> None:
+    """Wait until the read model holds an event of this type."""
+    schema = f"{isolation.schema_prefix}assessment"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            histories = await region_histories(servers.database_url, schema, "2027-2028", None)
+        except asyncpg.UndefinedTableError:
+            histories = {}
+        if any(e["type"] == type_name for events in histories.values() for e in events):
+            return
+        assert time.monotonic() < deadline, f"the read model has no {type_name}"
+        await asyncio.sleep(0.1)
+
+
+async def test_oco_assessment_show_and_pending_tell_what_blocks_a_region(
+    office: Office, servers: Servers, isolation: Isolation
+) -> None:
+    bcmb = verdict("G07", "met_on_condition", ("Lidmaatschap BCMB", "2027-04-30"))
+    await assess_region(
+        office,
+        "amsterdam",
+        {"10000001": (3, 3, 3), "10000002": (2, 2, 2), "10000003": (2, 2, 2)},
+        places=2,
+        **{"10000001": {"G07": bcmb}},
+    )
+    await office.event_of(
+        "intake", inscription_received("20000001", (("utrecht", False),)), at(2026, 7, 31, 18)
+    )
+    await office.act(ZK, publish("amsterdam"), at(2026, 9, 17, 10))
+    await office.events(3 + 1 + 9 + 1 + 1)
+    await projected(servers, isolation, "LotRequired")
+
+    code, out, err = await asyncio.to_thread(
+        oco, servers, isolation, "assessment", "pending", "--round", "2027-2028"
+    )
+    assert code == 0, err
+    assert "amsterdam: a lot to draw between 10000002, 10000003" in out
+    assert "utrecht: places not fixed; 20000001: no verdict on G01, G02" in out
+
+    code, out, err = await asyncio.to_thread(
+        oco,
+        servers,
+        isolation,
+        "assessment",
+        "show",
+        "--round",
+        "2027-2028",
+        "--region",
+        "amsterdam",
+        "--json",
+    )
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["places"] == 2 and shown["blocked_by"] == [
+        "a lot to draw between 10000002, 10000003"
+    ]
+    [lead] = [p for p in shown["parties"] if p["provider_id"] == "10000001"]
+    assert lead["suitable"] is True and lead["scores"] == {
+        "experience": 3,
+        "fills_gap": 3,
+        "sector_association": 3,
+    }
+    assert lead["conditions"] == [
+        {"code": "G07", "what": "Lidmaatschap BCMB", "due_on": "2027-04-30"}
+    ]
+
+    await office.act(
+        ZK,
+        act(
+            "RecordLotDrawn",
+            region_code="amsterdam",
+            drawn_order=["10000003", "10000002"],
+            notary="mr. A. de Notaris",
+            report_sha256=hashlib.sha256(b"pv").hexdigest(),
+        ),
+        at(2026, 9, 17, 15),
+    )
+    await projected(servers, isolation, "SelectionPublished")
+    code, out, err = await asyncio.to_thread(
+        oco,
+        servers,
+        isolation,
+        "assessment",
+        "show",
+        "--round",
+        "2027-2028",
+        "--region",
+        "amsterdam",
+    )
+    assert code == 0, err
+    assert "published edition 1" in out
+    assert "10000003  yes         2  selected won_lot" in out
+    assert (
+        "10000001  yes         1  selected ranked_within_places [G07: Lidmaatschap BCMB by 2027-04-30]"
+        in out
+    )
+
+    code, _, err = await asyncio.to_thread(
+        oco, servers, isolation, "assessment", "show", "--round", "2027-2028", "--region", "zeeland"
+    )
+    assert code == 2 and "nothing recorded for region zeeland" in err

@@ -22,8 +22,14 @@ from itertools import groupby
 from typing import Literal
 
 from oco_shared.contract.parts import SelectionReason
+from oco_shared.rounds import Round
 
 ExistingRule = Literal["compete", "keep_place", "not_admitted"]
+
+
+def existing_rule(round_: Round) -> ExistingRule:
+    """How the round treats organisations already contracted for a region (rounds data)."""
+    return round_.existing_organisations.rule if round_.existing_organisations else "compete"
 
 
 @dataclass(frozen=True)
