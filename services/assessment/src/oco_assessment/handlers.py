@@ -50,6 +50,7 @@ from oco_shared.contract.parts import (
     Refusal,
     RefusalCode,
     RequirementVerdict,
+    VerdictSummary,
 )
 from oco_shared.deadlines import deadline_for, local
 from oco_shared.eventstore import NewEvent
@@ -531,8 +532,9 @@ def _outcome(round_: Round, case: Case, placement: Placement, ceiling: Decimal) 
         reason=placement.reason,
         rank=placement.rank,
         failed_requirements=assessed.failed_requirements if assessed else (),
-        conditions=tuple(verdict for verdict in verdicts if verdict.condition is not None),
-        verdicts=verdicts,
+        suitability_assessed=assessed.event_id if assessed else None,
+        conditions=tuple(VerdictSummary.of(v) for v in verdicts if v.condition is not None),
+        verdicts=tuple(VerdictSummary.of(verdict) for verdict in verdicts),
         scores=tuple(case.scores[code] for code in criteria if code in case.scores),
         provisional_budget_ceiling=ceiling if placement.selected else None,
     )

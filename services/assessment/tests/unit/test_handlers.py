@@ -20,7 +20,7 @@ from assessment_support import (
 )
 from oco_assessment.domain.model import RegionAssessment, region_id
 from oco_assessment.domain.selection import Selection, select
-from oco_shared.contract.base import Event
+from oco_shared.contract.base import MAX_EVENT_BYTES, Event
 from oco_shared.contract.events import (
     AssessmentCaseClosed,
     AssessmentCaseOpened,
@@ -573,3 +573,37 @@ def test_a_document_request_follows_the_close_of_inscription() -> None:
         answer_by=at(2026, 8, 21, 17).isoformat(),
     )
     assert refusal_codes(early) == ["assessment_not_started"]
+
+
+def test_a_crowded_region_with_the_longest_texts_publishes_within_the_event_limit() -> None:
+    # Thirty parties for four places, every verdict conditional with the longest texts:
+    # the outcomes name each verdict and condition, the motivations stay in
+    # SuitabilityAssessed, so the publication stays well under the broker's limit.
+    procedure = Procedure()
+    providers = [f"3{index:07d}" for index in range(30)]
+    procedure.inscribe(*providers)
+    procedure.places("amsterdam", 4)
+    longest = "x" * 500
+    for index, provider in enumerate(providers):
+        conditional = {
+            requirement.code: {
+                **verdict(requirement.code, "met_on_condition", (longest, "2027-04-30")),
+                "motivation": longest,
+                "evidence": [longest] * 20,
+            }
+            for requirement in load_round("2027-2028").requirements
+        }
+        procedure.assess(provider, **conditional)
+        procedure.act(
+            "ScoreCriteria",
+            provider_id=provider,
+            region_code="amsterdam",
+            scores=[
+                {"code": code, "score": index, "motivation": longest}
+                for code in ("experience", "fills_gap", "sector_association")
+            ],
+        )
+    publication = published(procedure.publish())
+    assert len(publication.model_dump_json().encode()) < MAX_EVENT_BYTES
+    assert len(selected(publication)) == 4
+    assert all(len(o.conditions) == 17 and o.suitability_assessed for o in publication.outcomes)

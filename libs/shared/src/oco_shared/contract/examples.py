@@ -93,6 +93,12 @@ _CONDITIONAL = {
     "evidence": ["bestuursverklaring.pdf"],
     "condition": {"what": "Lidmaatschap van de BCMB", "due_on": "2027-04-30"},
 }
+
+
+def _summary(verdict: dict[str, Any]) -> dict[str, Any]:
+    return {key: verdict[key] for key in ("code", "verdict", "condition") if key in verdict}
+
+
 _SCORE = {"code": "experience", "score": 3, "motivation": "Wlz-contract in 2026 (a)."}
 _REQUESTED = {"kind": "annual_accounts", "description": "De jaarrekening 2025."}
 _REGION = {"region_code": "amsterdam", "new_to_region": False, "wmo_municipalities": ["Amsterdam"]}
@@ -251,8 +257,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "reason": "ranked_within_places",
                 "rank": 2,
                 "failed_requirements": [],
-                "conditions": [_CONDITIONAL],
-                "verdicts": [_VERDICT, _CONDITIONAL],
+                "suitability_assessed": "7d9f0c1e-3a2b-4c5d-8e6f-0a1b2c3d4e5f",
+                "conditions": [_summary(_CONDITIONAL)],
+                "verdicts": [_summary(_VERDICT), _summary(_CONDITIONAL)],
                 "scores": [_SCORE],
                 "provisional_budget_ceiling": "125000.00",
             }

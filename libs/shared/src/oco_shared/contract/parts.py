@@ -144,6 +144,19 @@ class RequirementVerdict(_Part):
         return self.verdict is not Verdict.NOT_MET
 
 
+class VerdictSummary(_Part):
+    """A verdict as an outcome states it; its motivation and evidence are in the
+    `SuitabilityAssessed` the outcome names, which keeps a region's publication small."""
+
+    code: RequirementCode
+    verdict: Verdict
+    condition: Condition | None = None
+
+    @classmethod
+    def of(cls, verdict: RequirementVerdict) -> VerdictSummary:
+        return cls(code=verdict.code, verdict=verdict.verdict, condition=verdict.condition)
+
+
 class CriterionScore(_Part):
     """An assessor's score on one selection criterion of the round: higher ranks first."""
 
@@ -179,8 +192,11 @@ class PartyOutcome(_Part):
     reason: SelectionReason
     rank: int | None = Field(default=None, ge=1, description="place in the ranking, if ranked")
     failed_requirements: Annotated[tuple[RequirementCode, ...], Field(max_length=50)] = ()
-    conditions: Annotated[tuple[RequirementVerdict, ...], Field(max_length=50)] = ()
-    verdicts: Annotated[tuple[RequirementVerdict, ...], Field(max_length=50)] = ()
+    suitability_assessed: uuid.UUID | None = Field(
+        default=None, description="event id of the SuitabilityAssessed with the motivations"
+    )
+    conditions: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
+    verdicts: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
     scores: Annotated[tuple[CriterionScore, ...], Field(max_length=20)] = ()
     provisional_budget_ceiling: Money | None = None
 
