@@ -533,7 +533,6 @@ def _outcome(round_: Round, case: Case, placement: Placement, ceiling: Decimal) 
         rank=placement.rank,
         failed_requirements=assessed.failed_requirements if assessed else (),
         suitability_assessed=assessed.event_id if assessed else None,
-        conditions=tuple(VerdictSummary.of(v) for v in verdicts if v.condition is not None),
         verdicts=tuple(VerdictSummary.of(verdict) for verdict in verdicts),
         scores=tuple(case.scores[code] for code in criteria if code in case.scores),
         provisional_budget_ceiling=ceiling if placement.selected else None,

@@ -219,7 +219,8 @@ async def test_a_region_from_inscriptions_to_its_published_selection(office: Off
     }
     parties = {o["provider_id"]: o for o in amsterdam["outcomes"]}
     assert parties["10000006"]["failed_requirements"] == ["G16"]
-    assert parties["10000002"]["conditions"][0]["condition"]["due_on"] == "2027-04-30"
+    [conditional] = [v for v in parties["10000002"]["verdicts"] if v["condition"]]
+    assert (conditional["code"], conditional["condition"]["due_on"]) == ("G07", "2027-04-30")
     assert parties["10000001"]["provisional_budget_ceiling"] == "125000.00"
     assert (amsterdam["late"], amsterdam["objection_channel"]) == (
         False,

@@ -578,7 +578,7 @@ def test_a_document_request_follows_the_close_of_inscription() -> None:
 def test_a_crowded_region_with_the_longest_texts_publishes_within_the_event_limit() -> None:
     # Thirty parties for four places, every verdict conditional with the longest texts:
     # the outcomes name each verdict and condition, the motivations stay in
-    # SuitabilityAssessed, so the publication stays well under the broker's limit.
+    # SuitabilityAssessed, so the publication stays under the event limit.
     procedure = Procedure()
     providers = [f"3{index:07d}" for index in range(30)]
     procedure.inscribe(*providers)

@@ -258,7 +258,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "rank": 2,
                 "failed_requirements": [],
                 "suitability_assessed": "7d9f0c1e-3a2b-4c5d-8e6f-0a1b2c3d4e5f",
-                "conditions": [_summary(_CONDITIONAL)],
                 "verdicts": [_summary(_VERDICT), _summary(_CONDITIONAL)],
                 "scores": [_SCORE],
                 "provisional_budget_ceiling": "125000.00",

@@ -195,10 +195,14 @@ class PartyOutcome(_Part):
     suitability_assessed: uuid.UUID | None = Field(
         default=None, description="event id of the SuitabilityAssessed with the motivations"
     )
-    conditions: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
     verdicts: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
     scores: Annotated[tuple[CriterionScore, ...], Field(max_length=20)] = ()
     provisional_budget_ceiling: Money | None = None
+
+    @property
+    def conditions(self) -> tuple[VerdictSummary, ...]:
+        """The requirements met on condition: what must follow, by when (for contracting)."""
+        return tuple(verdict for verdict in self.verdicts if verdict.condition is not None)
 
 
 class Answer(_Part):
