@@ -9,6 +9,7 @@ from assessment_support import (
     ASSESSING,
     DOCUMENTS,
     OBJECTION,
+    OFFICE,
     Procedure,
     act,
     at,
@@ -607,3 +608,14 @@ def test_a_crowded_region_with_the_longest_texts_publishes_within_the_event_limi
     assert len(publication.model_dump_json().encode()) < MAX_EVENT_BYTES
     assert len(selected(publication)) == 4
     assert all(len(o.conditions) == 17 and o.suitability_assessed for o in publication.outcomes)
+
+
+def test_an_act_repeated_has_no_second_effect_and_a_reused_message_id_is_refused() -> None:
+    procedure = Procedure()
+    places = act("SetRegionPlaces", region_code="amsterdam", places=3, motivation="Drie.")
+    subject = "oco.office.zilveren-kruis.assessment"
+    [fixed] = procedure.deliver(OFFICE, subject, places, ASSESSING["2027-2028"])
+    assert isinstance(fixed, RegionPlacesSet)
+    assert procedure.deliver(OFFICE, subject, places, ASSESSING["2027-2028"]) == []
+    reused = procedure.deliver(OFFICE, subject, {**places, "places": 4}, ASSESSING["2027-2028"])
+    assert refusal_codes(reused) == ["message_id_reused"]
