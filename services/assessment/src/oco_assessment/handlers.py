@@ -339,7 +339,7 @@ def publish_selection(
     region = _region(uow, message.round_id, message.region_code)
     round_, refusals = _office_checks(message, received)
     if round_ is not None and not refusals:
-        refusals = open_region_refusals(region, "A publication") + _lot_pending(region)
+        refusals = open_region_refusals(region, "A publication") + _lot_pending(round_, region)
     if round_ is None or refusals:
         return _refused(region, message, received, refusals)
     envelope = _acting(message, received, None)
@@ -508,7 +508,7 @@ def _blockers(round_: Round, region: RegionAssessment, cases: list[Case]) -> lis
     return blockers
 
 
-def _lot_pending(region: RegionAssessment) -> list[Refusal]:
+def _lot_pending(round_: Round, region: RegionAssessment) -> list[Refusal]:
     if region.awaiting_lot is None:
         return []
     return [
@@ -516,7 +516,7 @@ def _lot_pending(region: RegionAssessment) -> list[Refusal]:
             code=RefusalCode.LOT_PENDING,
             text=f"The publication waits for the lot between "
             f"{', '.join(region.awaiting_lot.candidates)}.",
-            rule="002_ecc96e9cc94e3a31.txt 2.1.5 Weging van selectiecriteria (loting)",
+            rule=round_.tie_break.source.cite(),
         )
     ]
 

@@ -11,7 +11,9 @@ Rules (domain.md, "Assessment"):
   (001_008001d9db213668.txt 7);
 - parties that tie on the places that remain are not separated by the software: the
   selection waits for the lot a notary draws (002_… 2.1.5, "door middel van loting").
-  A recorded lot is reused as long as the same parties tie, so a replay never redraws.
+  2022 and 2027 name no rule for such a tie (rounds data: `tie_break: not_stated`); the
+  selection waits all the same, for the decision the zorgkantoor records, rather than let
+  software choose. A recorded lot is reused while the same parties tie: never redrawn.
 """
 
 from __future__ import annotations
