@@ -26,6 +26,7 @@ run: sync
 schemas: sync
 	$(UV) run oco contract schemas
 	$(UV) run python -m oco_intake.asyncapi
+	$(UV) run python -m oco_assessment.asyncapi
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

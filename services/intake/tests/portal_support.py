@@ -15,21 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from nats.js import JetStreamContext
-from oco_shared.handling import Incoming
-from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.runtime import ServiceRuntime
-from plumbing_support import Isolation, stream_count, stream_documents
-
-
-class ScriptedReceipt:
-    """Receipt times by message id; the broker's own time for anything not scripted."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, datetime] = {}
-
-    def __call__(self, incoming: Incoming) -> ProcedureInstant:
-        scripted = self.times.get(incoming.headers.get("Nats-Msg-Id", ""))
-        return ProcedureInstant(scripted or incoming.received_at)
+from plumbing_support import Isolation, ScriptedReceipt, stream_count, stream_documents
 
 
 class Portal:

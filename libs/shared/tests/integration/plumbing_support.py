@@ -9,13 +9,16 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+from oco_shared.handling import Incoming
 from oco_shared.messaging.topology import Topology
+from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.settings import Settings
 from psycopg import sql
 
@@ -135,3 +138,18 @@ def stored_event_count(servers: Servers, schema: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+class ScriptedReceipt:
+    """Receipt times by message id; the broker's own time for anything not scripted.
+
+    The broker stamps receipt times now, not in the months of a round, so a scenario
+    scripts the procedure time of each message it sends; everything else is real.
+    """
+
+    def __init__(self) -> None:
+        self.times: dict[str, datetime] = {}
+
+    def __call__(self, incoming: Incoming) -> ProcedureInstant:
+        scripted = self.times.get(incoming.headers.get("Nats-Msg-Id", ""))
+        return ProcedureInstant(scripted or incoming.received_at)

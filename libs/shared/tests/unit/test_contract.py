@@ -94,10 +94,28 @@ def test_money_is_exact_euros_and_cents() -> None:
         ContractSigned.model_validate({**EXAMPLES["ContractSigned"], "budget_ceiling": "10.001"})
 
 
-def test_suitable_must_follow_from_the_requirement_results() -> None:
-    failing = [{"code": "G03", "met": False, "motivation": "Geen BCMB-lidmaatschap."}]
+def test_suitable_must_follow_from_the_verdicts() -> None:
+    failing = [{"code": "G07", "verdict": "not_met", "motivation": "Geen BCMB-lidmaatschap."}]
+    example = EXAMPLES["SuitabilityAssessed"]
     with pytest.raises(ValidationError, match="every requirement is met"):
-        SuitabilityAssessed.model_validate({**EXAMPLES["SuitabilityAssessed"], "results": failing})
+        SuitabilityAssessed.model_validate({**example, "verdicts": failing})
+    with pytest.raises(ValidationError, match="failed_requirements"):
+        SuitabilityAssessed.model_validate(
+            {**example, "verdicts": failing, "suitable": False, "failed_requirements": []}
+        )
+    refused = {**example, "verdicts": failing, "suitable": False, "failed_requirements": ["G07"]}
+    assert SuitabilityAssessed.model_validate(refused).failed_requirements == ("G07",)
+
+
+def test_a_condition_comes_with_a_conditional_verdict_only() -> None:
+    from oco_shared.contract.parts import RequirementVerdict
+
+    conditional = EXAMPLES["AssessSuitability"]["verdicts"][1]
+    assert RequirementVerdict.model_validate(conditional).met
+    with pytest.raises(ValidationError, match="met_on_condition"):
+        RequirementVerdict.model_validate({**conditional, "condition": None})
+    with pytest.raises(ValidationError, match="met_on_condition"):
+        RequirementVerdict.model_validate({**conditional, "verdict": "met"})
 
 
 def test_an_unknown_type_or_version_is_named() -> None:

@@ -52,17 +52,17 @@ def test_an_early_publication_never_closes_before_the_published_date() -> None:
     assert window.decided_by == "published_date"
 
 
-def test_2018_objection_respects_both_the_15_day_rule_and_the_published_29_september() -> None:
+def test_2018_objection_counts_15_days_with_the_publication_as_day_1_until_17_00() -> None:
+    # 002_… 3 and the timetable: "binnen 15 kalenderdagen", "tot 29 september 2017 17.00
+    # uur" for a 15 September outcome (domain.md, Deadlines).
     round_2018 = load_round("2018-2020")
-    rule = round_2018.deadlines[DeadlineCode.OBJECTION]
-    assert rule.period is not None and rule.period.days == 15
-    published = round_2018.milestones[rule.not_before]  # type: ignore[index]
+    published = round_2018.milestones[round_2018.deadlines[DeadlineCode.OBJECTION].not_before]  # type: ignore[index]
     assert (published.date, published.time) == (date(2017, 9, 29), time(17, 0))
     window = deadline_for(round_2018, DeadlineCode.OBJECTION, ams(2017, 9, 15, 12, 0))
-    by_rule = add_period(date(2017, 9, 15), rule.period)
-    assert window.last_second >= ams(2017, 9, 29, 17, 0)
-    assert window.last_second.date() == max(by_rule, date(2017, 9, 29))
     assert window.contains(ams(2017, 9, 29, 17, 0))
+    assert window.closes_at == ams(2017, 9, 29, 17, 0, 1)  # not 30 September 23:59:59
+    late = deadline_for(round_2018, DeadlineCode.OBJECTION, ams(2017, 9, 18, 12, 0))
+    assert late.last_second == ams(2017, 10, 2, 17, 0)  # three days later, still 17:00
 
 
 def test_2018_kort_geding_counts_20_days_from_the_outcome_not_the_answer() -> None:

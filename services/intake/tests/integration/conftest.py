@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import nats
 import pytest
 from oco_intake.bootstrap import bootstrap
-from plumbing_support import STREAM_MAX_BYTES, Isolation, Servers
-from portal_support import Portal, ScriptedReceipt
+from plumbing_support import STREAM_MAX_BYTES, Isolation, ScriptedReceipt, Servers
+from portal_support import Portal
 
 
 @pytest.fixture

@@ -15,13 +15,16 @@ from pydantic import AwareDatetime, Field, model_validator
 from oco_shared.contract.base import Event, LongText, Money, ProviderId, RegionCode, ShortText
 from oco_shared.contract.parts import (
     Answer,
+    CriterionScore,
     DocumentRef,
     ObjectionDecision,
-    Outcome,
+    PartyOutcome,
     Provider,
     Refusal,
     RegionApplication,
-    RequirementResult,
+    RequestedDocument,
+    RequirementCode,
+    RequirementVerdict,
 )
 
 Refusals = Annotated[tuple[Refusal, ...], Field(min_length=1)]
@@ -108,36 +111,136 @@ class NotaVanInlichtingenPublished(Event):
     answers: Annotated[tuple[Answer, ...], Field(min_length=1)]
 
 
+class AssessmentCaseOpened(Event):
+    """One provider's case in one region, from the latest revision of its inscription: a
+    provider inscribed in several regions is assessed separately in each, a consortium is
+    one party (domain.md, "Assessment"; 002_ecc96e9cc94e3a31.txt 2.1.5)."""
+
+    TYPE = "AssessmentCaseOpened"
+    type: Literal["AssessmentCaseOpened"] = "AssessmentCaseOpened"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    revision: int = Field(ge=1)
+    uitvoerder_code: ShortText
+    provider: Provider
+    consortium_members: Annotated[tuple[Provider, ...], Field(max_length=100)] = ()
+    new_to_region: bool
+
+
+class AssessmentCaseClosed(Event):
+    """A case dropped before selection: the inscription was withdrawn, or its latest
+    revision no longer names the region."""
+
+    TYPE = "AssessmentCaseClosed"
+    type: Literal["AssessmentCaseClosed"] = "AssessmentCaseClosed"
+    schema_version: Literal[1] = 1
+    inscription_id: uuid.UUID
+    reason: Literal["withdrawn", "region_dropped"]
+
+
+class RegionPlacesSet(Event):
+    TYPE = "RegionPlacesSet"
+    type: Literal["RegionPlacesSet"] = "RegionPlacesSet"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    uitvoerder_code: ShortText
+    places: int = Field(ge=1, le=50)
+    round_maximum: int = Field(ge=1)
+    motivation: ShortText
+
+
+class VerdictsRecorded(Event):
+    """Assessors' verdicts on requirements for one provider in one region."""
+
+    TYPE = "VerdictsRecorded"
+    type: Literal["VerdictsRecorded"] = "VerdictsRecorded"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    inscription_id: uuid.UUID
+    verdicts: Annotated[tuple[RequirementVerdict, ...], Field(min_length=1, max_length=50)]
+
+
 class SuitabilityAssessed(Event):
-    """The outcome of the suitability requirements for one provider in one region."""
+    """Every requirement of the round has a verdict for one provider in one region."""
 
     TYPE = "SuitabilityAssessed"
     type: Literal["SuitabilityAssessed"] = "SuitabilityAssessed"
     schema_version: Literal[1] = 1
     inscription_id: uuid.UUID
     revision: int = Field(ge=1)
-    results: Annotated[tuple[RequirementResult, ...], Field(min_length=1)]
+    verdicts: Annotated[tuple[RequirementVerdict, ...], Field(min_length=1, max_length=50)]
     suitable: bool
+    failed_requirements: Annotated[tuple[RequirementCode, ...], Field(max_length=50)] = ()
 
     @model_validator(mode="after")
     def _suitable_iff_every_requirement_met(self) -> Self:
         # A provider that fails any requirement gets no contract in that region
-        # (domain.md, "Assessment"; 000_d8e1bdfab127271e.txt 6, geschiktheidseisen).
-        if self.suitable != all(result.met for result in self.results):
-            raise ValueError("suitable must be true exactly when every requirement is met")
+        # (domain.md, "Assessment"; 000_d8e1bdfab127271e.txt 4.1 Geschiktheidseisen).
+        failed = tuple(verdict.code for verdict in self.verdicts if not verdict.met)
+        if self.suitable != (not failed) or self.failed_requirements != failed:
+            raise ValueError(
+                "suitable must be true exactly when every requirement is met, and "
+                "failed_requirements must list the requirements not met"
+            )
         return self
 
 
+class CriteriaScored(Event):
+    TYPE = "CriteriaScored"
+    type: Literal["CriteriaScored"] = "CriteriaScored"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    inscription_id: uuid.UUID
+    scores: Annotated[tuple[CriterionScore, ...], Field(min_length=1, max_length=20)]
+
+
+class DocumentsRequested(Event):
+    TYPE = "DocumentsRequested"
+    type: Literal["DocumentsRequested"] = "DocumentsRequested"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    request_id: uuid.UUID
+    inscription_id: uuid.UUID
+    documents: Annotated[tuple[RequestedDocument, ...], Field(min_length=1, max_length=20)]
+    reason: ShortText
+    answer_by: AwareDatetime
+
+
+class DocumentsSupplied(Event):
+    TYPE = "DocumentsSupplied"
+    type: Literal["DocumentsSupplied"] = "DocumentsSupplied"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    request_id: uuid.UUID
+    documents: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=50)]
+
+
+class LotRequired(Event):
+    """The selection of a region waits: parties tie on the places that remain. The
+    software never draws; a notary does (002_ecc96e9cc94e3a31.txt 2.1.5)."""
+
+    TYPE = "LotRequired"
+    type: Literal["LotRequired"] = "LotRequired"
+    schema_version: Literal[1] = 1
+    candidates: Annotated[tuple[ProviderId, ...], Field(min_length=2, max_length=100)]
+    places: int = Field(ge=1, description="the places the lot decides")
+    provisional_budget_ceiling: Money = Field(
+        description="of the publication that waits for the lot, completed once it is drawn"
+    )
+
+
 class LotDrawn(Event):
-    """Remaining ties decided by lot before a notary (002_ecc96e9cc94e3a31.txt)."""
+    """Remaining ties decided by lot before a notary (002_ecc96e9cc94e3a31.txt 2.1.5)."""
 
     TYPE = "LotDrawn"
     type: Literal["LotDrawn"] = "LotDrawn"
     schema_version: Literal[1] = 1
-    candidates: Annotated[tuple[ProviderId, ...], Field(min_length=2)]
-    drawn_order: Annotated[tuple[ProviderId, ...], Field(min_length=2)]
+    message_id: uuid.UUID
+    candidates: Annotated[tuple[ProviderId, ...], Field(min_length=2, max_length=100)]
+    drawn_order: Annotated[tuple[ProviderId, ...], Field(min_length=2, max_length=100)]
     places: int = Field(ge=1)
     notary: ShortText
+    report_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
     @model_validator(mode="after")
     def _order_is_a_permutation(self) -> Self:
@@ -147,18 +250,45 @@ class LotDrawn(Event):
 
 
 class SelectionPublished(Event):
-    """The outcome for one provider in one region, as made known to the provider."""
+    """The selection of one region as made known to its parties; a later edition (after
+    an upheld objection) supersedes the earlier one and opens its own windows."""
 
     TYPE = "SelectionPublished"
     type: Literal["SelectionPublished"] = "SelectionPublished"
     schema_version: Literal[1] = 1
-    inscription_id: uuid.UUID
-    outcome: Outcome
-    rank: int | None = Field(default=None, ge=1)
-    motivation: LongText
-    provisional_budget_ceiling: Money | None = None
+    edition: int = Field(ge=1)
+    supersedes: uuid.UUID | None = Field(default=None, description="event id of the edition before")
+    uitvoerder_code: ShortText
+    places: int = Field(ge=1)
+    outcomes: Annotated[tuple[PartyOutcome, ...], Field(min_length=1, max_length=200)]
     objection_channel: ShortText
     objection_closes_at: AwareDatetime
+    planned_on: dt.date
+    late: bool = Field(description="published after the round's planned date")
+
+
+class SelectionReopened(Event):
+    """An objection upheld for a region: verdicts and scores may be corrected, and a new
+    edition of the selection is published."""
+
+    TYPE = "SelectionReopened"
+    type: Literal["SelectionReopened"] = "SelectionReopened"
+    schema_version: Literal[1] = 1
+    objection_id: uuid.UUID
+    decision: ObjectionDecision
+    reopened_edition: int = Field(ge=1)
+
+
+class AssessmentRefused(Event):
+    """A zorgkantoor's act or a provider's answer that assessment refused, with reasons."""
+
+    TYPE = "AssessmentRefused"
+    type: Literal["AssessmentRefused"] = "AssessmentRefused"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    message_type: ShortText
+    uitvoerder_code: str | None = Field(default=None, max_length=64)
+    refusals: Refusals
 
 
 class ObjectionFiled(Event):
@@ -248,9 +378,19 @@ EVENTS: tuple[type[Event], ...] = (
     QuestionReceived,
     QuestionRejected,
     NotaVanInlichtingenPublished,
+    AssessmentCaseOpened,
+    AssessmentCaseClosed,
+    RegionPlacesSet,
+    VerdictsRecorded,
     SuitabilityAssessed,
+    CriteriaScored,
+    DocumentsRequested,
+    DocumentsSupplied,
+    LotRequired,
     LotDrawn,
     SelectionPublished,
+    SelectionReopened,
+    AssessmentRefused,
     ObjectionFiled,
     ObjectionRejected,
     ObjectionAnswered,

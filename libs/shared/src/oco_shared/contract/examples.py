@@ -83,6 +83,30 @@ _REFUSAL = {
     "rule": "000_d8e1bdfab127271e.txt 6 Inschrijvingen en procedure",
     "deadline": _at(2026, 7, 31, 17, 0, 1),
 }
+_SYSTEM = {"kind": ActorKind.SYSTEM.value, "id": "assessment"}
+_OFFICE = {"kind": ActorKind.ZORGKANTOOR.value, "id": "zilveren-kruis"}
+_REQUEST = uuid.UUID("4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8")
+_VERDICT = {
+    "code": "G02",
+    "verdict": "met",
+    "motivation": "Alle cliëntondersteuners hebben een hbo-opleiding.",
+    "evidence": ["motivation.pdf p. 4"],
+}
+_CONDITIONAL = {
+    "code": "G07",
+    "verdict": "met_on_condition",
+    "motivation": "Nieuwe OCO-aanbieder: nog geen lid van de BCMB.",
+    "evidence": ["bestuursverklaring.pdf"],
+    "condition": {"what": "Lidmaatschap van de BCMB", "due_on": "2027-04-30"},
+}
+
+
+def _summary(verdict: dict[str, Any]) -> dict[str, Any]:
+    return {key: verdict[key] for key in ("code", "verdict", "condition") if key in verdict}
+
+
+_SCORE = {"code": "experience", "score": 3, "motivation": "Wlz-contract in 2026 (a)."}
+_REQUESTED = {"kind": "annual_accounts", "description": "De jaarrekening 2025."}
 _REGION = {"region_code": "amsterdam", "new_to_region": False, "wmo_municipalities": ["Amsterdam"]}
 
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -137,32 +161,142 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         message_id=str(_MESSAGE),
         answers=[{"question_id": "Q-0001", "answer": "Nee."}],
     ),
-    "SuitabilityAssessed": _event(
-        "SuitabilityAssessed",
+    "AssessmentCaseOpened": _event(
+        "AssessmentCaseOpened",
+        claimed_at=None,
+        actor=_SYSTEM,
         inscription_id=str(_INSCRIPTION),
         revision=1,
-        results=[
-            {"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}
-        ],
+        uitvoerder_code="zilveren-kruis",
+        provider=PROVIDER,
+        consortium_members=[],
+        new_to_region=False,
+    ),
+    "AssessmentCaseClosed": _event(
+        "AssessmentCaseClosed",
+        claimed_at=None,
+        actor=_SYSTEM,
+        inscription_id=str(_INSCRIPTION),
+        reason="withdrawn",
+    ),
+    "RegionPlacesSet": _event(
+        "RegionPlacesSet",
+        provider_id=None,
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
+        uitvoerder_code="zilveren-kruis",
+        places=3,
+        round_maximum=4,
+        motivation="Drie aanbieders volstaan gezien de regionale ontwikkelingen.",
+    ),
+    "VerdictsRecorded": _event(
+        "VerdictsRecorded",
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
+        inscription_id=str(_INSCRIPTION),
+        verdicts=[_VERDICT, _CONDITIONAL],
+    ),
+    "SuitabilityAssessed": _event(
+        "SuitabilityAssessed",
+        actor=_OFFICE,
+        inscription_id=str(_INSCRIPTION),
+        revision=1,
+        verdicts=[_VERDICT, _CONDITIONAL],
         suitable=True,
+        failed_requirements=[],
+    ),
+    "CriteriaScored": _event(
+        "CriteriaScored",
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
+        inscription_id=str(_INSCRIPTION),
+        scores=[_SCORE],
+    ),
+    "DocumentsRequested": _event(
+        "DocumentsRequested",
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
+        request_id=str(_REQUEST),
+        inscription_id=str(_INSCRIPTION),
+        documents=[_REQUESTED],
+        reason="Gerede twijfel over de financiële continuïteit.",
+        answer_by=_at(2026, 8, 21, 17, 0),
+    ),
+    "DocumentsSupplied": _event(
+        "DocumentsSupplied",
+        message_id=str(_MESSAGE),
+        request_id=str(_REQUEST),
+        documents=[{**DOCUMENT, "kind": "annual_accounts", "filename": "jaarrekening.pdf"}],
+    ),
+    "LotRequired": _event(
+        "LotRequired",
+        provider_id=None,
+        claimed_at=None,
+        actor=_OFFICE,
+        candidates=["12345678", "87654321"],
+        places=1,
+        provisional_budget_ceiling="125000.00",
     ),
     "LotDrawn": _event(
         "LotDrawn",
         provider_id=None,
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
         candidates=["12345678", "87654321"],
         drawn_order=["87654321", "12345678"],
         places=1,
         notary="mr. A. de Notaris",
+        report_sha256=_SHA,
     ),
     "SelectionPublished": _event(
         "SelectionPublished",
-        inscription_id=str(_INSCRIPTION),
-        outcome="selected",
-        rank=2,
-        motivation="Geschikt; tweede op ervaring.",
-        provisional_budget_ceiling="125000.00",
+        provider_id=None,
+        actor=_OFFICE,
+        edition=1,
+        supersedes=None,
+        uitvoerder_code="zilveren-kruis",
+        places=4,
+        outcomes=[
+            {
+                "provider_id": "12345678",
+                "inscription_id": str(_INSCRIPTION),
+                "outcome": "selected",
+                "reason": "ranked_within_places",
+                "rank": 2,
+                "failed_requirements": [],
+                "suitability_assessed": "7d9f0c1e-3a2b-4c5d-8e6f-0a1b2c3d4e5f",
+                "verdicts": [_summary(_VERDICT), _summary(_CONDITIONAL)],
+                "scores": [_SCORE],
+                "provisional_budget_ceiling": "125000.00",
+            }
+        ],
         objection_channel="zorginkoopwz.OUK@zilverenkuis.nl",
         objection_closes_at=_at(2026, 10, 3, 0, 0),
+        planned_on="2026-09-18",
+        late=False,
+    ),
+    "SelectionReopened": _event(
+        "SelectionReopened",
+        claimed_at=None,
+        actor=_SYSTEM,
+        objection_id=str(_OBJECTION),
+        decision="upheld",
+        reopened_edition=1,
+    ),
+    "AssessmentRefused": _event(
+        "AssessmentRefused",
+        actor=_OFFICE,
+        message_id=str(_MESSAGE),
+        message_type="AssessSuitability",
+        uitvoerder_code="vgz",
+        refusals=[
+            {
+                "code": "region_not_served",
+                "text": "Region amsterdam is served by zilveren-kruis, not by vgz.",
+                "rule": "000_d8e1bdfab127271e.txt 6 Inschrijvingen en procedure, tabel "
+                "zorgkantoren",
+            }
+        ],
     ),
     "ObjectionFiled": _event(
         "ObjectionFiled",
@@ -212,14 +346,64 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         hourly_tariff=str(Decimal("92.90")),
         budget_ceiling="125000.00",
     ),
+    "SetRegionPlaces": _message(
+        "SetRegionPlaces",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2026, 8, 3, 9, 0),
+        region_code="amsterdam",
+        places=3,
+        motivation="Drie aanbieders volstaan gezien de regionale ontwikkelingen.",
+    ),
     "AssessSuitability": _message(
         "AssessSuitability",
         ActorKind.ZORGKANTOOR,
-        inscription_id=str(_INSCRIPTION),
+        sent_at=_at(2026, 8, 10, 9, 0),
+        provider_id="12345678",
         region_code="amsterdam",
-        results=[
-            {"code": "G01", "met": True, "motivation": "Twee jaar ervaring in VV, GZ en GGZ."}
-        ],
+        verdicts=[_VERDICT, _CONDITIONAL],
+    ),
+    "ScoreCriteria": _message(
+        "ScoreCriteria",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2026, 8, 20, 9, 0),
+        provider_id="12345678",
+        region_code="amsterdam",
+        scores=[_SCORE],
+    ),
+    "RequestDocuments": _message(
+        "RequestDocuments",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2026, 8, 5, 9, 0),
+        request_id=str(_REQUEST),
+        provider_id="12345678",
+        region_code="amsterdam",
+        documents=[_REQUESTED],
+        reason="Gerede twijfel over de financiële continuïteit.",
+        answer_by=_at(2026, 8, 21, 17, 0),
+    ),
+    "SupplyDocuments": _message(
+        "SupplyDocuments",
+        sent_at=_at(2026, 8, 12, 9, 0),
+        request_id=str(_REQUEST),
+        provider_id="12345678",
+        region_code="amsterdam",
+        documents=[{**DOCUMENT, "kind": "annual_accounts", "filename": "jaarrekening.pdf"}],
+    ),
+    "RecordLotDrawn": _message(
+        "RecordLotDrawn",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2026, 9, 10, 11, 0),
+        region_code="amsterdam",
+        drawn_order=["87654321", "12345678"],
+        notary="mr. A. de Notaris",
+        report_sha256=_SHA,
+    ),
+    "PublishSelection": _message(
+        "PublishSelection",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2026, 9, 18, 9, 0),
+        region_code="amsterdam",
+        provisional_budget_ceiling="125000.00",
     ),
     "SubmitObjection": _message(
         "SubmitObjection",

@@ -24,11 +24,14 @@ from oco_shared.contract.base import (
 )
 from oco_shared.contract.parts import (
     Answer,
+    CriterionScore,
     DocumentRef,
     ObjectionDecision,
     Provider,
     RegionApplication,
-    RequirementResult,
+    RequestedDocument,
+    RequirementVerdict,
+    Sha256,
 )
 
 
@@ -69,15 +72,90 @@ class PublishNotaVanInlichtingen(Message):
     answers: Annotated[tuple[Answer, ...], Field(min_length=1, max_length=2000)]
 
 
+class SetRegionPlaces(Message):
+    """A zorgkantoor fixes the number of places in one of its regions, before the first
+    verdict there: "maximaal vier", per region "op basis van regionale ontwikkelingen"
+    (000_d8e1bdfab127271e.txt 6, tabel punt 2)."""
+
+    TYPE = "SetRegionPlaces"
+    type: Literal["SetRegionPlaces"] = "SetRegionPlaces"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    places: int = Field(ge=1, le=50)
+    motivation: ShortText
+
+
 class AssessSuitability(Message):
-    """A zorgkantoor's judgement of one inscription against the round's requirements."""
+    """Assessors' verdicts on requirements of the round for one provider in one region; a
+    later verdict on the same requirement replaces the earlier one."""
 
     TYPE = "AssessSuitability"
     type: Literal["AssessSuitability"] = "AssessSuitability"
     schema_version: Literal[1] = 1
-    inscription_id: uuid.UUID
+    provider_id: ProviderId
     region_code: RegionCode
-    results: Annotated[tuple[RequirementResult, ...], Field(min_length=1, max_length=50)]
+    verdicts: Annotated[tuple[RequirementVerdict, ...], Field(min_length=1, max_length=50)]
+
+
+class ScoreCriteria(Message):
+    """Assessors' scores on the round's selection criteria for one provider in one region."""
+
+    TYPE = "ScoreCriteria"
+    type: Literal["ScoreCriteria"] = "ScoreCriteria"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    scores: Annotated[tuple[CriterionScore, ...], Field(min_length=1, max_length=20)]
+
+
+class RequestDocuments(Message):
+    """On reasonable doubt ("bij gerede twijfel") the zorgkantoor asks a provider for
+    (more) documents after the close, with a deadline of its own."""
+
+    TYPE = "RequestDocuments"
+    type: Literal["RequestDocuments"] = "RequestDocuments"
+    schema_version: Literal[1] = 1
+    request_id: uuid.UUID
+    provider_id: ProviderId
+    region_code: RegionCode
+    documents: Annotated[tuple[RequestedDocument, ...], Field(min_length=1, max_length=20)]
+    reason: ShortText
+    answer_by: AwareDatetime
+
+
+class SupplyDocuments(Message):
+    """A provider's answer to a document request, through its portal."""
+
+    TYPE = "SupplyDocuments"
+    type: Literal["SupplyDocuments"] = "SupplyDocuments"
+    schema_version: Literal[1] = 1
+    request_id: uuid.UUID
+    provider_id: ProviderId
+    region_code: RegionCode
+    documents: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=50)]
+
+
+class RecordLotDrawn(Message):
+    """The lot a notary drew for the parties tied on the last places of a region."""
+
+    TYPE = "RecordLotDrawn"
+    type: Literal["RecordLotDrawn"] = "RecordLotDrawn"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    drawn_order: Annotated[tuple[ProviderId, ...], Field(min_length=2, max_length=100)]
+    notary: ShortText
+    report_sha256: Sha256
+
+
+class PublishSelection(Message):
+    """The zorgkantoor publishes the selection of a region; selected parties receive the
+    provisional budget ceiling (000_d8e1bdfab127271e.txt 6, "U ontvangt via e-mail bericht")."""
+
+    TYPE = "PublishSelection"
+    type: Literal["PublishSelection"] = "PublishSelection"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    provisional_budget_ceiling: Money
 
 
 class SubmitObjection(Message):
@@ -127,7 +205,13 @@ MESSAGES: tuple[type[Message], ...] = (
     WithdrawInscription,
     SubmitQuestion,
     PublishNotaVanInlichtingen,
+    SetRegionPlaces,
     AssessSuitability,
+    ScoreCriteria,
+    RequestDocuments,
+    SupplyDocuments,
+    RecordLotDrawn,
+    PublishSelection,
     SubmitObjection,
     AnswerObjection,
     ReportKortGeding,

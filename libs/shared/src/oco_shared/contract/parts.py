@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from oco_shared.contract.base import ProviderId, RegionCode, ShortText
+from oco_shared.contract.base import Money, ProviderId, RegionCode, ShortText
 
 
 class _Part(BaseModel):
@@ -66,6 +67,21 @@ class RefusalCode(StrEnum):
     OBJECTION_OUT_OF_TIME = "objection_out_of_time"
     OBJECTION_NOT_REJECTED = "objection_not_rejected"
     KORT_GEDING_OUT_OF_TIME = "kort_geding_out_of_time"
+    ASSESSMENT_NOT_STARTED = "assessment_not_started"
+    UNKNOWN_REQUIREMENT = "unknown_requirement"
+    UNKNOWN_CRITERION = "unknown_criterion"
+    TOO_MANY_PLACES = "too_many_places"
+    PLACES_ALREADY_FIXED = "places_already_fixed"
+    PLACES_NOT_FIXED = "places_not_fixed"
+    VERDICTS_MISSING = "verdicts_missing"
+    SCORES_MISSING = "scores_missing"
+    SELECTION_PUBLISHED = "selection_published"
+    LOT_PENDING = "lot_pending"
+    NO_LOT_AWAITED = "no_lot_awaited"
+    NO_CASES = "no_cases"
+    LOT_CANDIDATES_DIFFER = "lot_candidates_differ"
+    DOCUMENT_NOT_REQUESTED = "document_not_requested"
+    DOCUMENTS_LATE = "documents_late"
 
 
 class Refusal(_Part):
@@ -80,20 +96,118 @@ class Refusal(_Part):
     field: str | None = None
 
 
-class RequirementResult(_Part):
-    code: Annotated[str, Field(pattern=r"^[A-Z]{1,3}\d{2}$")]
-    met: bool
+class Outcome(StrEnum):
+    SELECTED = "selected"
+    REJECTED = "rejected"
+
+
+RequirementCode = Annotated[str, Field(pattern=r"^[A-Z]{1,3}\d{2}$", examples=["G01"])]
+CriterionCode = Annotated[str, Field(pattern=r"^[a-z_]+$", max_length=64, examples=["experience"])]
+DocumentKind = Annotated[str, Field(pattern=r"^[a-z_]+$", max_length=64)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    # Some requirements may be met by a plan or within a term (000_… 4.1, eis 1 and eis 7).
+    MET_ON_CONDITION = "met_on_condition"
+
+
+class Condition(_Part):
+    """What must still follow, and by when; handed on to contracting."""
+
+    what: ShortText
+    due_on: dt.date
+
+
+class RequirementVerdict(_Part):
+    """An assessor's verdict on one requirement of the round, with its motivation."""
+
+    code: RequirementCode
+    verdict: Verdict
     motivation: ShortText
+    evidence: Annotated[
+        tuple[ShortText, ...],
+        Field(max_length=20, description="references to the documents the verdict rests on"),
+    ] = ()
+    condition: Condition | None = None
+
+    @model_validator(mode="after")
+    def _condition_iff_conditional(self) -> Self:
+        if (self.verdict is Verdict.MET_ON_CONDITION) != (self.condition is not None):
+            raise ValueError("a condition is given exactly when the verdict is met_on_condition")
+        return self
+
+    @property
+    def met(self) -> bool:
+        return self.verdict is not Verdict.NOT_MET
+
+
+class VerdictSummary(_Part):
+    """A verdict as an outcome states it; its motivation and evidence are in the
+    `SuitabilityAssessed` the outcome names, which keeps a region's publication small."""
+
+    code: RequirementCode
+    verdict: Verdict
+    condition: Condition | None = None
+
+    @classmethod
+    def of(cls, verdict: RequirementVerdict) -> VerdictSummary:
+        return cls(code=verdict.code, verdict=verdict.verdict, condition=verdict.condition)
+
+
+class CriterionScore(_Part):
+    """An assessor's score on one selection criterion of the round: higher ranks first."""
+
+    code: CriterionCode
+    score: int = Field(ge=0, le=1000)
+    motivation: ShortText
+
+
+class RequestedDocument(_Part):
+    kind: DocumentKind
+    description: ShortText
+
+
+class SelectionReason(StrEnum):
+    """Why a party is selected or rejected in a region."""
+
+    UNSUITABLE = "unsuitable"
+    NOT_ADMITTED = "not_admitted"  # an existing organisation in a round only for new ones
+    ALL_SUITABLE_FIT = "all_suitable_fit"
+    EXISTING_KEEPS_PLACE = "existing_keeps_place"
+    RANKED_WITHIN_PLACES = "ranked_within_places"
+    RANKED_OUTSIDE_PLACES = "ranked_outside_places"
+    WON_LOT = "won_lot"
+    LOST_LOT = "lost_lot"
+
+
+class PartyOutcome(_Part):
+    """One party's outcome in a region, and why, per requirement and criterion."""
+
+    provider_id: ProviderId
+    inscription_id: uuid.UUID
+    outcome: Outcome
+    reason: SelectionReason
+    rank: int | None = Field(default=None, ge=1, description="place in the ranking, if ranked")
+    failed_requirements: Annotated[tuple[RequirementCode, ...], Field(max_length=50)] = ()
+    suitability_assessed: uuid.UUID | None = Field(
+        default=None, description="event id of the SuitabilityAssessed with the motivations"
+    )
+    verdicts: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
+    scores: Annotated[tuple[CriterionScore, ...], Field(max_length=20)] = ()
+    provisional_budget_ceiling: Money | None = None
+
+    @property
+    def conditions(self) -> tuple[VerdictSummary, ...]:
+        """The requirements met on condition: what must follow, by when (for contracting)."""
+        return tuple(verdict for verdict in self.verdicts if verdict.condition is not None)
 
 
 class Answer(_Part):
     question_id: Annotated[str, Field(min_length=1, max_length=100)]
     answer: Annotated[str, Field(min_length=1, max_length=20_000)]
-
-
-class Outcome(StrEnum):
-    SELECTED = "selected"
-    REJECTED = "rejected"
 
 
 class ObjectionDecision(StrEnum):

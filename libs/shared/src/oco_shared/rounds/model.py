@@ -196,6 +196,19 @@ class TieBreak(_Sourced):
     description: str
 
 
+class ExistingOrganisations(_Sourced):
+    """How organisations already contracted for a region (inscribed with
+    `new_to_region: false`) take part in its selection.
+
+    `compete`: like every other party; `keep_place`: a suitable one keeps its place and
+    only new organisations compete for the rest (2018-2020); `not_admitted`: the round is
+    open to new organisations only (2023).
+    """
+
+    rule: Literal["compete", "keep_place", "not_admitted"]
+    description: str
+
+
 class RequiredDocument(_Sourced):
     kind: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     title: str
@@ -284,6 +297,9 @@ class Round(_Data):
     requirements: tuple[Requirement, ...] = Field(min_length=1)
     selection_criteria: tuple[SelectionCriterion, ...] = Field(min_length=1)
     tie_break: TieBreak
+    existing_organisations: ExistingOrganisations | None = Field(
+        default=None, description="absent: existing organisations compete like new ones"
+    )
     required_documents: tuple[RequiredDocument, ...] = Field(min_length=1)
     uitvoerders: tuple[Uitvoerder, ...] = Field(min_length=1)
     contract: ContractTerm
