@@ -7,7 +7,6 @@ the service's plumbing (asyncpg, faststream) are imported only when a command ru
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 
 def _histories(args: argparse.Namespace, region: str | None) -> dict[str, Any] | None:
     """Each region's rebuilt assessment, or None after saying on stderr why not."""
+    import asyncio
+
     import asyncpg
     from oco_shared.addresses import StartupError, redacted, resolve_addresses
     from oco_shared.contract import REGISTRY, Event

@@ -39,7 +39,10 @@ def _list(args: argparse.Namespace) -> int:
         return 2
     for row in rows:
         row["reasons"] = json.loads(row["reasons"])  # jsonb arrives as its text
-        row["received_at"] = _shown(row["received_at"], args.utc)
+        # The table reads to the second; JSON keeps the broker's full precision.
+        row["received_at"] = _shown(
+            row["received_at"], args.utc, "auto" if args.json else "seconds"
+        )
     if args.json:
         print(json.dumps(rows, default=str, indent=2, ensure_ascii=False))
         return 0
@@ -53,11 +56,11 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown(moment: datetime, utc: bool) -> str:
+def _shown(moment: datetime, utc: bool, timespec: str) -> str:
     """Europe/Amsterdam wall-clock time, as the procedure counts; UTC on request."""
     from oco_shared.rounds import AMSTERDAM
 
-    return moment.astimezone(UTC if utc else AMSTERDAM).isoformat()
+    return moment.astimezone(UTC if utc else AMSTERDAM).isoformat(timespec=timespec)
 
 
 def _line(row: dict[str, Any]) -> str:
