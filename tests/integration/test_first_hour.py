@@ -13,13 +13,15 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 import pytest
+from oco_shared.messaging.topology import provision_streams
 from oco_shared.rounds import AMSTERDAM
-from plumbing_support import Isolation, Servers, stream_documents
+from plumbing_support import STREAM_MAX_BYTES, Isolation, Servers, stream_documents
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +166,48 @@ async def test_a_service_that_may_not_rehearse_sets_aside_what_arrives_during_a_
     finally:
         intake.terminate()
         intake.wait(timeout=30)
+
+
+async def test_portal_send_says_why_nothing_was_sent_or_heard(
+    servers: Servers, isolation: Isolation, tmp_path: Path
+) -> None:
+    env = isolation.env(servers)
+    missing = oco(env, "portal", "send", str(tmp_path / "missing.json"))
+    assert missing.returncode == 2 and "missing.json" in missing.stderr
+    unknown = oco(env, "portal", "send", "--example", "SubmitPoem")
+    assert unknown.returncode == 2 and "no message type 'SubmitPoem'" in unknown.stderr
+    assert "SubmitInscription" in unknown.stderr  # it names the ones there are
+    stranger = tmp_path / "stranger.json"
+    stranger.write_text(json.dumps({"message_id": "m-1", "type": "SubmitPoem"}))
+    nobody = oco(env, "portal", "send", str(stranger))
+    assert nobody.returncode == 2 and "no installed service receives" in nobody.stderr
+    no_question_round = oco(
+        env, "portal", "send", "--example", "SubmitQuestion", "--round", "2018-2020"
+    )
+    assert no_question_round.returncode == 2 and "takes no questions" in no_question_round.stderr
+    away = oco(
+        {**env, "OCO_NATS_URL": "nats://127.0.0.1:1"},
+        "portal",
+        "send",
+        "--example",
+        "SubmitQuestion",
+    )
+    assert away.returncode == 2 and "OCO_NATS_URL=nats://127.0.0.1:1" in away.stderr
+    unstored = oco(env, "portal", "send", "--example", "SubmitQuestion")
+    assert unstored.returncode == 2 and "is the stream provisioned" in unstored.stderr
+    # Sent, but no intake runs to decide it: said after --timeout, exit 3.
+    connection = await nats.connect(servers.nats_url)
+    try:
+        await provision_streams(
+            connection.jetstream(),
+            isolation.topology.stream_configs(
+                ("intake",), replicas=1, duplicate_window_seconds=60, max_bytes=STREAM_MAX_BYTES
+            ),
+        )
+    finally:
+        await connection.close()
+    unheard = oco(env, "portal", "send", "--example", "SubmitQuestion", "--timeout", "1")
+    assert unheard.returncode == 3, unheard.stdout + unheard.stderr
+    assert "sent SubmitQuestion" in unheard.stdout and "no outcome within 1 s" in unheard.stderr
+    for done in (missing, unknown, nobody, no_question_round, away, unstored, unheard):
+        assert "Traceback" not in done.stderr

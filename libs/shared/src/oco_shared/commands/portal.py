@@ -93,6 +93,8 @@ def _matches(document: dict[str, Any], message_id: str) -> bool:
 async def _send(args: argparse.Namespace, message: dict[str, Any], where: Destination) -> int:
     import asyncio
 
+    from nats.errors import Error as NatsError
+
     from oco_shared.authority import PORTAL, office_user
     from oco_shared.commands.broker import connect_as
     from oco_shared.messaging.topology import Topology
@@ -123,13 +125,21 @@ async def _send(args: argparse.Namespace, message: dict[str, Any], where: Destin
         await client.subscribe(topology.service_subjects(where.service), cb=heard)
         await client.subscribe(topology.deadletter_subject(where.service), cb=heard)
         await client.flush()
-        ack = await client.jetstream().publish(
-            subject,
-            json.dumps(message, ensure_ascii=False).encode(),
-            stream=stream,
-            headers={"Nats-Msg-Id": message_id},
-            timeout=settings.connect_timeout_seconds,
-        )
+        try:
+            ack = await client.jetstream().publish(
+                subject,
+                json.dumps(message, ensure_ascii=False).encode(),
+                stream=stream,
+                headers={"Nats-Msg-Id": message_id},
+                timeout=settings.connect_timeout_seconds,
+            )
+        except (TimeoutError, NatsError) as error:
+            print(
+                f"oco: {stream} did not store the message on {subject} ({error!r}): is the "
+                "stream provisioned, and may this user publish there?",
+                file=sys.stderr,
+            )
+            return NOT_SENT
         print(
             f"sent {message.get('type')} {message_id} on {subject} ({ack.stream} #{ack.seq})",
             file=sys.stderr if args.json else sys.stdout,
