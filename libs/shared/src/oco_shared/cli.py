@@ -125,35 +125,6 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
-def round_listing(now: datetime) -> list[dict[str, Any]]:
-    """Every round, and whether its inscription is open at `now` (procedure time)."""
-    from oco_shared.deadlines import deadline_for
-    from oco_shared.rounds import DeadlineCode, available_rounds, load_round
-
-    listed = []
-    for round_id in available_rounds():
-        loaded = load_round(round_id)
-        window = deadline_for(loaded, DeadlineCode.INSCRIPTION)
-        listed.append(
-            {
-                "round": round_id,
-                "title": loaded.title,
-                "requirements": len(loaded.requirements),
-                "regions": sum(len(u.regions) for u in loaded.uitvoerders),
-                "tariff": str(loaded.tariff.amount),
-                "inscription": "open"
-                if window.contains(now)
-                else (
-                    "not yet open"
-                    if window.opens_at is not None and now < window.opens_at
-                    else "closed"
-                ),
-                "inscription_closes_at": window.closes_at.isoformat(),
-            }
-        )
-    return listed
-
-
 def _cmd_rounds(args: argparse.Namespace) -> int:
     if args.clock:
         from oco_shared.commands.rehearse import procedure_now
@@ -165,6 +136,8 @@ def _cmd_rounds(args: argparse.Namespace) -> int:
         from oco_shared.clock import SystemClock
 
         now = SystemClock().now()
+    from oco_shared.commands.rounds import round_listing
+
     listed = round_listing(now)
     if args.json:
         json.dump(listed, sys.stdout, indent=2, ensure_ascii=False)

@@ -166,8 +166,8 @@ def _cmd_stop(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     async def action(js: Any, topology: Any, timeline: Any) -> int:
-        from oco_shared.cli import round_listing
         from oco_shared.clock import SystemClock
+        from oco_shared.commands.rounds import round_listing
 
         now = SystemClock().now()
         state = _describe(timeline.current, now)
