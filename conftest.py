@@ -10,6 +10,7 @@ process behind (a server, a service, a worker) fails, naming it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -47,6 +48,19 @@ def servers() -> Iterator[Servers]:
 
 @pytest.fixture
 async def isolation(servers: Servers) -> AsyncIterator[Isolation]:
+    async with _isolated(servers) as isolated:
+        yield isolated
+
+
+@pytest.fixture
+async def second_isolation(servers: Servers) -> AsyncIterator[Isolation]:
+    """A world of its own beside `isolation`, for a test that runs something twice."""
+    async with _isolated(servers) as isolated:
+        yield isolated
+
+
+@contextlib.asynccontextmanager
+async def _isolated(servers: Servers) -> AsyncIterator[Isolation]:
     isolated = Isolation("t" + uuid.uuid4().hex[:10])
     yield isolated
     connection = await nats.connect(servers.nats_url)

@@ -1,0 +1,65 @@
+"""What a played round came to, per region: the outcome an operator and an auditor look at.
+
+Built from the services' events only, so two runs of the same seed can be compared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+
+def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per region, its latest published selection: places, who was selected, who was
+    rejected and why, and whether a lot decided."""
+    latest: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] == "SelectionPublished":
+            region = event["region_code"]
+            if region not in latest or event["edition"] > latest[region]["edition"]:
+                latest[region] = event
+    lots = {event["region_code"] for event in events if event["type"] == "LotDrawn"}
+    return {
+        region: {
+            "edition": publication["edition"],
+            "places": publication["places"],
+            "selected": sorted(
+                o["provider_id"] for o in publication["outcomes"] if o["outcome"] == "selected"
+            ),
+            "rejected": {
+                o["provider_id"]: o["reason"]
+                for o in sorted(publication["outcomes"], key=lambda o: o["provider_id"])
+                if o["outcome"] == "rejected"
+            },
+            "lot": region in lots,
+            "late": publication["late"],
+        }
+        for region, publication in sorted(latest.items())
+    }
+
+
+def event_counts(events: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(sorted(Counter(event["type"] for event in events).items()))
+
+
+def refusal_counts(events: list[dict[str, Any]]) -> dict[str, int]:
+    """How often each reason code refused something."""
+    return dict(
+        sorted(
+            Counter(
+                refusal["code"] for event in events for refusal in event.get("refusals", ())
+            ).items()
+        )
+    )
+
+
+def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    for region, outcome in report.items():
+        rejected = ", ".join(f"{kvk} ({why})" for kvk, why in outcome["rejected"].items())
+        print(
+            f"{region:<28} {len(outcome['selected'])}/{outcome['places']} selected"
+            + (" after a lot" if outcome["lot"] else "")
+            + (f"; rejected: {rejected}" if rejected else "")
+        )
+    print("events: " + ", ".join(f"{k} {v}" for k, v in event_counts(events).items()))
+    print("refusals: " + ", ".join(f"{k} {v}" for k, v in refusal_counts(events).items()))
