@@ -11,9 +11,12 @@ process behind (a server, a service, a worker) fails, naming it.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import nats
 import psycopg
@@ -76,6 +79,23 @@ async def _isolated(servers: Servers) -> AsyncIterator[Isolation]:
         ).fetchall()
         for (schema,) in schemas:
             db.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data folder for an embedded stack of the test's own, stopped and removed after.
+
+    Not pytest's tmp_path: as root, PostgreSQL runs as another account, which must be able
+    to enter the folder, and pytest's base folder is private to its owner."""
+    from oco_devstack.servers import stack_down
+
+    folder = Path(tempfile.mkdtemp(prefix="oco-stack-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        stack_down(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

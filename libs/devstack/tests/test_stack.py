@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +22,6 @@ from oco_shared.addresses import StartupError, resolve_addresses
 from oco_shared.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    # Not pytest's tmp_path: as root, PostgreSQL runs as another account, which must be able
-    # to enter the folder, and pytest's base folder is private to its owner.
-    folder = Path(tempfile.mkdtemp(prefix="oco-stack-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        stack_down(folder)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def recorded(data_dir: Path) -> dict[str, dict[str, Any]]:

@@ -63,6 +63,10 @@ def _cmd_down(args: argparse.Namespace) -> int:
         print(server)
     if not stopped:
         print(f"nothing was running under {data_dir.expanduser().resolve()}")
+    if args.wipe:
+        from oco_devstack.servers import stack_wipe
+
+        print(f"removed {stack_wipe(data_dir)}: the next start is a fresh stack")
     return 0
 
 
@@ -80,7 +84,15 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from oco_devstack.run import run
 
-    return run()
+    return run(play_seed=None if args.no_play else args.seed, exit_when_done=args.exit_when_done)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from oco_shared.settings import Settings
+
+    from oco_devstack.simulation.session import play_sample_round
+
+    return play_sample_round(Settings(), args.seed, args.round, as_json=args.json)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,7 +104,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ("status", _cmd_status, "print the addresses if the stack answers, else exit 1"),
         ("env", _cmd_up, "start (or reuse) the stack; print export lines for eval"),
     ):
-        actions.add_parser(name, help=text).set_defaults(run=run)
-    commands.add_parser(
-        "run", help="run every service, on the embedded stack unless addresses are set"
-    ).set_defaults(run=_cmd_run)
+        parser = actions.add_parser(name, help=text)
+        parser.set_defaults(run=run)
+        if name == "down":
+            parser.add_argument(
+                "--wipe", action="store_true", help="also remove its data: start afresh"
+            )
+    running = commands.add_parser(
+        "run",
+        help="run every service (on the embedded stack unless addresses are set) and play "
+        "the sample round",
+    )
+    running.add_argument("--seed", type=int, default=2027, help="the sample round's seed")
+    running.add_argument("--no-play", action="store_true", help="only run the services")
+    running.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop once the round is played: exit 0 if it completed, else 1 with the reason",
+    )
+    running.set_defaults(run=_cmd_run)
+    simulate = commands.add_parser(
+        "simulate", help="play the sample round against the running services"
+    )
+    simulate.add_argument("--seed", type=int, default=2027)
+    simulate.add_argument("--round", default="2027-2028")
+    simulate.add_argument("--json", action="store_true", help="the report as JSON")
+    simulate.set_defaults(run=_cmd_simulate)

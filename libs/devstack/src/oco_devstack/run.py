@@ -104,7 +104,11 @@ def _supervise(
     host: str,
     signals: _Signals,
     own_env: Callable[[str], Mapping[str, str]] = lambda service: {},
+    then: Callable[[dict[str, int]], int] | None = None,
+    exit_when_done: bool = False,
 ) -> int:
+    """Run the services until a signal; meanwhile `then(ports)` in a thread (the sample
+    round), after which `exit_when_done` stops everything with its exit code."""
     services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
     if not services:
         print(
@@ -122,14 +126,37 @@ def _supervise(
                 process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
             )
             print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
+        outcome: list[int] = []
+        if then is not None and children:
+            threading.Thread(target=lambda: outcome.append(then(ports)), daemon=True).start()
         while not signals.event.wait(0.5):
             for name, child in children.items():
                 if child.poll() is not None:
                     print(f"{name} exited with code {child.returncode}; stopping", flush=True)
                     return 1
+            if outcome and exit_when_done:
+                return outcome[0]
         return 0
     finally:
         _stop_children(children, signals.received)
+
+
+def _sample_round(
+    settings: Settings, seed: int, exit_when_done: bool
+) -> Callable[[dict[str, int]], int]:
+    def play(ports: dict[str, int]) -> int:
+        from oco_devstack.simulation.session import play_sample_round, wait_until_ready
+
+        late = wait_until_ready(settings.http_host, ports)
+        if late is not None:
+            print(f"oco: not ready in time: {late}; the sample round is not played", flush=True)
+            return 1
+        code = play_sample_round(settings, seed, "2027-2028")
+        if not exit_when_done:
+            print("the services stay up for exploration until Ctrl-C", flush=True)
+        return code
+
+    return play
 
 
 async def _provision_streams(nats_url: str, settings: Settings) -> None:
@@ -150,9 +177,10 @@ async def _provision_streams(nats_url: str, settings: Settings) -> None:
         await connection.close()
 
 
-def run() -> int:
+def run(play_seed: int | None = None, exit_when_done: bool = False) -> int:
     """`oco run`: every registered service as a child process, on the embedded stack unless
-    both addresses are set; the stack is stopped again if this call started it."""
+    both addresses are set; the stack is stopped again if this call started it. With a
+    seed, the sample round is played once the services are ready."""
     signals = _Signals()  # before the stack starts: a Ctrl-C then still stops it again
     settings = Settings()
     nats_url, database_url = settings.nats_url, settings.database_url
@@ -170,8 +198,11 @@ def run() -> int:
         env = {**os.environ, "OCO_NATS_URL": nats_url, "OCO_DATABASE_URL": database_url}
         # A development run may rehearse a round (`oco rehearse start`) unless told otherwise.
         env.setdefault("OCO_REHEARSAL", "true")
+        then = _sample_round(settings, play_seed, exit_when_done) if play_seed is not None else None
         if settings.nats_url:  # a broker of the operator's: the services use its address
-            return _supervise(env, settings.http_host, signals)
+            return _supervise(
+                env, settings.http_host, signals, then=then, exit_when_done=exit_when_done
+            )
         # The embedded stack: streams made by the broker's provisioner, database roles by
         # the superuser, and each service connects as its own user and its own role.
         asyncio.run(_provision_streams(nats_url, settings))
@@ -195,7 +226,9 @@ def run() -> int:
                 "OCO_DATABASE_URL": role_url(settings.data_dir, roles[service]),
             }
 
-        return _supervise(env, settings.http_host, signals, own_user)
+        return _supervise(
+            env, settings.http_host, signals, own_user, then=then, exit_when_done=exit_when_done
+        )
     except (
         StackError,
         ValueError,

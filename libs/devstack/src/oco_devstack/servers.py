@@ -558,6 +558,14 @@ def stack_down(data_dir: Path) -> list[Stopped]:
         return stopped
 
 
+def stack_wipe(data_dir: Path) -> Path:
+    """Remove a stopped stack's data (its log, database and passwords): the next start is
+    a fresh one. Returns the folder removed."""
+    paths = _Paths.of(data_dir)
+    shutil.rmtree(paths.root, ignore_errors=True)
+    return paths.root
+
+
 def stack_status(data_dir: Path) -> StackAddresses | None:
     """The addresses of the recorded stack if both servers answer."""
     paths = _Paths.of(data_dir)
