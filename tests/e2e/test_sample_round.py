@@ -23,13 +23,15 @@ pytestmark = pytest.mark.integration
 SEED = 2027
 
 
-async def played(servers: Servers, isolation: Isolation) -> list[dict[str, Any]]:
+async def played(
+    servers: Servers, isolation: Isolation, round_id: str = "2027-2028"
+) -> list[dict[str, Any]]:
     settings = isolation.settings(servers, rehearsal=True)
     services = [intake(settings), assessment(settings)]
     for service in services:
         await service.start()
     try:
-        log = await play(sample_round(SEED), settings)
+        log = await play(sample_round(SEED, round_id), settings)
     finally:
         for service in services:
             await service.stop()
@@ -60,3 +62,25 @@ async def test_the_sample_round_is_decided_the_same_way_twice(
     second = await played(servers, second_isolation)
     assert region_report(second) == report
     assert event_counts(second) == counts
+
+
+async def test_a_2018_round_lets_existing_organisations_keep_their_place(
+    servers: Servers, isolation: Isolation, second_isolation: Isolation
+) -> None:
+    """002_ecc96e9cc94e3a31.txt 2.1.3: suitable existing organisations keep their place;
+    new ones compete for the rest. No questions, no Nota in that round."""
+    events = await played(servers, isolation, "2018-2020")
+    kept = [
+        outcome
+        for event in events
+        if event["type"] == "SelectionPublished"
+        for outcome in event["outcomes"]
+        if outcome["reason"] == "existing_keeps_place"
+    ]
+    assert kept and all(outcome["outcome"] == "selected" for outcome in kept)
+    assert "QuestionReceived" not in event_counts(events)
+    report = region_report(events)
+    assert len(report) == 31
+    assert all(len(o["selected"]) <= o["places"] for o in report.values())
+    again = await played(servers, second_isolation, "2018-2020")
+    assert region_report(again) == report

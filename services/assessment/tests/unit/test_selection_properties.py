@@ -110,3 +110,19 @@ def test_through_the_handlers_a_replay_gives_the_published_selection(
         replayed.recorded_lots(),
     )
     assert isinstance(again, Selection) and list(again.selected) == chosen
+
+
+def test_new_organisations_need_no_scores_when_existing_ones_fill_every_place() -> None:
+    """2018-2020 (002_ecc96e9cc94e3a31.txt 2.1.3): three suitable existing organisations
+    for two places are ranked among themselves; the new ones, unscored, get no place."""
+    existing = [Party(f"1000000{n}", True, True, (n, 0, 0)) for n in (1, 2, 3)]
+    new = [Party(f"2000000{n}", True, False, None) for n in (1, 2)]
+    found = select([*existing, *new], 2, "keep_place")
+    assert isinstance(found, Selection)
+    assert set(found.selected) == {"10000003", "10000002"}
+    outside = {p.provider_id: p.reason.value for p in found.placements if not p.selected}
+    assert outside == {
+        "10000001": "ranked_outside_places",
+        "20000001": "ranked_outside_places",
+        "20000002": "ranked_outside_places",
+    }

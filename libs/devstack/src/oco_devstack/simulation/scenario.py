@@ -168,6 +168,11 @@ def _providers(round_: Round, rng: random.Random) -> list[Provider]:
     some as a consortium, some are new to a region; a few make mistakes."""
     providers: list[Provider] = []
     serial = iter(range(10_000_000, 99_999_999, 7_919))
+    # 2023 admits new organisations only: nearly every party is new to its regions there.
+    only_new = (
+        round_.existing_organisations and round_.existing_organisations.rule == "not_admitted"
+    )
+    new_to_region = 0.9 if only_new else 0.2
     for uitvoerder in round_.uitvoerders:
         own: list[Provider] = []
         for region in uitvoerder.regions:
@@ -189,7 +194,7 @@ def _providers(round_: Round, rng: random.Random) -> list[Provider]:
                     provider.amends = provider.inscribed and rng.random() < 0.05
                     own.append(provider)
                 provider.regions.append(region.code)
-                if rng.random() < 0.2:
+                if rng.random() < new_to_region:
                     provider.new_to_region.add(region.code)
         providers += own
     return providers
@@ -240,15 +245,22 @@ def _questions_and_nota(
 def _inscription(build: _Round, provider: Provider, opened: date, on: date) -> Act:
     issued_on = opened - timedelta(days=14)
     documents = []
+    flawed = False
     for rule in build.round.required_documents:
         if rule.only_for == "consortium" and not provider.consortium:
             continue
         if rule.only_for == "new_to_region" and not provider.new_to_region:
             continue
         if provider.defect == "incomplete" and rule.kind == "motivation":
+            flawed = True
             continue  # refused: document_missing
         stale = provider.defect == "stale" and rule.max_age_months is not None
+        flawed = flawed or stale
         documents.append(build.document(rule.kind, issued_on - timedelta(days=400 * stale)))
+    if provider.defect in ("incomplete", "stale") and not flawed:
+        # The round did not ask this provider for the document it would have got wrong
+        # (2018-2020 asks extracts and motivation of organisations new to a region only).
+        provider.defect = None
     return Act(
         PORTAL,
         build.message(
@@ -299,6 +311,8 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
     planned = round_.milestones[MilestoneCode.OUTCOME_PUBLISHED].date
     places: dict[str, int] = {}
     place_acts, verdict_acts, score_acts, publish_acts, lot_acts = [], [], [], [], []
+    request_acts, answer_acts = [], []
+    answer_by = _at(places_on + timedelta(days=7), 17)
     for uitvoerder in round_.uitvoerders:
         office = ("zorgkantoor", uitvoerder.code)
         for region in uitvoerder.regions:
@@ -321,6 +335,12 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
                     ),
                 )
             )
+            for party in parties:
+                if rng.random() < 0.05:  # reasonable doubt: more documents asked for
+                    request, answer = _document_request(build, party, region.code, answer_by)
+                    request_acts.append(Act(uitvoerder.code, request))
+                    if answer is not None:
+                        answer_acts.append(Act(PORTAL, answer))
             suitable = []
             for party in parties:
                 verdicts, fit = _verdicts(round_, rng, verdicts_on)
@@ -339,9 +359,10 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
                         ),
                     )
                 )
+            ranked, remaining = _competition(round_, suitable, region.code, places[region.code])
             tied: list[str] = []
-            if len(suitable) > places[region.code]:
-                scores, tied = _scores(round_, rng, [p.kvk for p in suitable], places[region.code])
+            if ranked:
+                scores, tied = _scores(round_, rng, [p.kvk for p in ranked], remaining)
                 score_acts += [
                     Act(
                         uitvoerder.code,
@@ -383,11 +404,64 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
                         ),
                     )
                 )
-    yield Phase("places fixed", _at(places_on, 10), tuple(place_acts))
+    yield Phase("places fixed", _at(places_on, 10), tuple(place_acts + request_acts))
+    yield Phase(
+        "requested documents supplied", _at(places_on + timedelta(days=5), 10), tuple(answer_acts)
+    )
     yield Phase("suitability assessed", _at(verdicts_on, 10), tuple(verdict_acts))
     yield Phase("selection criteria scored", _at(verdicts_on, 14), tuple(score_acts))
     yield Phase("selection published", _at(planned - timedelta(days=3), 10), tuple(publish_acts))
     yield Phase("lots drawn before a notary", _at(planned - timedelta(days=1), 10), tuple(lot_acts))
+
+
+def _document_request(
+    build: _Round, party: Provider, region: str, answer_by: datetime
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A zorgkantoor's request for a reference, and (mostly) the provider's answer."""
+    office = ("zorgkantoor", party.uitvoerder)
+    asked_on = answer_by - timedelta(days=7)
+    request = build.message(
+        "RequestDocuments",
+        asked_on.replace(hour=10, minute=0),
+        office,
+        request_id=build.ids(),
+        provider_id=party.kvk,
+        region_code=region,
+        documents=[{"kind": "reference_letter", "description": "Een referentie uit de regio."}],
+        reason="Gerede twijfel over de ervaring in de regio.",
+        answer_by=answer_by.isoformat(),
+    )
+    if build.rng.random() < 0.2:
+        return request, None  # never answered: the verdicts rest on what was there
+    answer = build.message(
+        "SupplyDocuments",
+        answer_by - timedelta(days=2),
+        ("provider", party.kvk),
+        request_id=request["request_id"],
+        provider_id=party.kvk,
+        region_code=region,
+        documents=[build.document("reference_letter", (answer_by - timedelta(days=3)).date())],
+    )
+    return request, answer
+
+
+def _competition(
+    round_: Round, suitable: list[Provider], region: str, places: int
+) -> tuple[list[Provider], int]:
+    """The parties that must be ranked for the places left to them, as the round orders
+    them: 2018-2020 lets suitable existing organisations keep their place first, 2023
+    admits new ones only (rounds data: `existing_organisations`)."""
+    rule = round_.existing_organisations.rule if round_.existing_organisations else "compete"
+    existing = [p for p in suitable if region not in p.new_to_region]
+    new = [p for p in suitable if region in p.new_to_region]
+    tiers = {"compete": [suitable], "keep_place": [existing, new], "not_admitted": [new]}[rule]
+    for tier in tiers:
+        if places == 0:
+            break  # nothing left to compete for: no ranking
+        if len(tier) > places:
+            return tier, places
+        places -= len(tier)
+    return [], 0
 
 
 def _verdicts(round_: Round, rng: random.Random, on: date) -> tuple[list[dict[str, Any]], bool]:

@@ -101,6 +101,13 @@ def select(
         tiers = [(admitted, SelectionReason.ALL_SUITABLE_FIT)]
     remaining = places
     for tier, fits in tiers:
+        if remaining == 0 and tier:
+            # Nothing left to compete for (2018-2020: existing organisations filled every
+            # place): no ranking, so no scores are needed.
+            placements.update(
+                {p.provider_id: _rejected(p, SelectionReason.RANKED_OUTSIDE_PLACES) for p in tier}
+            )
+            continue
         if len(tier) <= remaining:
             placements.update({p.provider_id: Placement(p.provider_id, True, fits) for p in tier})
             remaining -= len(tier)
