@@ -311,7 +311,7 @@ def _cmd_roles(args: argparse.Namespace) -> int:
 
 HELM_VALUES_HEADER = """\
 # Values for the official NATS Helm chart (nats/nats 1.x), generated: do not edit.
-#   uv run oco nats-config --format helm-values > deploy/nats/values.yaml
+#   uv run oco nats-config --format helm-values > deploy/k8s/nats/values.yaml
 # Each password comes from the Secret oco-nats-<user> (key `password`); see README.
 """
 
