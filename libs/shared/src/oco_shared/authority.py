@@ -167,6 +167,9 @@ def password_secret(user: str) -> str:
     return f"oco-nats-{user}"
 
 
+HELM_VALUES_NOTE = "uv run oco nats-config --format helm-values > deploy/k8s/nats/values.yaml"
+
+
 def helm_values(
     users: Sequence[NatsUser],
     *,

@@ -311,7 +311,7 @@ def _cmd_roles(args: argparse.Namespace) -> int:
 
 HELM_VALUES_HEADER = """\
 # Values for the official NATS Helm chart (nats/nats 1.x), generated: do not edit.
-#   uv run oco nats-config --format helm-values > deploy/k8s/nats/values.yaml
+#   {note}
 # Each password comes from the Secret oco-nats-<user> (key `password`); see README.
 """
 
@@ -361,9 +361,9 @@ def _cmd_nats_config(args: argparse.Namespace) -> int:
     if args.format == "helm-values":
         import yaml
 
-        from oco_shared.authority import helm_values
+        from oco_shared.authority import HELM_VALUES_NOTE, helm_values
 
-        print(HELM_VALUES_HEADER, end="")
+        print(HELM_VALUES_HEADER.format(note=HELM_VALUES_NOTE), end="")
         print(yaml.safe_dump(helm_values(users), sort_keys=False, width=100), end="")
         return 0
     passwords = json.loads(args.passwords.read_text()) if args.passwords else {}
