@@ -1,8 +1,12 @@
 # The two set-up commands are `make run` and `make test`; see README.md.
 UV ?= uv
 PYTEST_ARGS ?=
+DOCKER ?= docker
+IMAGE_PREFIX ?= oco-
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+SERVICES := intake assessment objection contracting
 
-.PHONY: sync test unit lint schemas run bench clean
+.PHONY: sync test unit lint schemas run bench clean images
 
 # Bytecode compiled once here, so that `oco` starts without compiling its libraries (which
 # matters where PYTHONDONTWRITEBYTECODE is set); not as a uv setting, or every `uv run`
@@ -33,3 +37,13 @@ clean:
 
 bench: sync
 	$(UV) run python tests/bench/bench_pipeline.py
+
+# One image per service from the one Dockerfile; only where a Docker engine answers.
+images:
+	@$(DOCKER) info >/dev/null 2>&1 || { \
+	  echo "make images: no Docker engine answers here ('$(DOCKER) info' failed); build the images on a machine with one" >&2; \
+	  exit 1; }
+	@for service in $(SERVICES); do \
+	  echo "building $(IMAGE_PREFIX)$$service:$(IMAGE_TAG)"; \
+	  $(DOCKER) build --build-arg SERVICE=$$service -t $(IMAGE_PREFIX)$$service:$(IMAGE_TAG) . || exit 1; \
+	done

@@ -107,7 +107,8 @@ def installed_users(topology: Topology) -> list[NatsUser]:
     from oco_shared.rounds import available_rounds, load_round
 
     consumes = {}
-    for entry in entry_points(group="oco.services"):
+    # By name: the same text wherever the packages were installed, in whatever order.
+    for entry in sorted(entry_points(group="oco.services"), key=lambda entry: entry.name):
         definition = import_module(f"{entry.value}.bootstrap").DEFINITION
         consumes[definition.service] = sorted(
             {subscription.upstream.stream(topology) for subscription in definition.subscriptions}
@@ -153,3 +154,87 @@ def server_config(
         "}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def password_variable(user: str) -> str:
+    """The environment variable that carries a user's password into the broker's pods,
+    e.g. `NATS_PASSWORD_OFFICE_ZILVEREN_KRUIS` for `office-zilveren-kruis`."""
+    return "NATS_PASSWORD_" + "".join(c if c.isalnum() else "_" for c in user).upper()
+
+
+def password_secret(user: str) -> str:
+    """The Kubernetes Secret (key `password`) that holds a user's password."""
+    return f"oco-nats-{user}"
+
+
+HELM_VALUES_NOTE = "uv run oco nats-config --format helm-values > deploy/k8s/nats/values.yaml"
+
+
+def helm_values(
+    users: Sequence[NatsUser],
+    *,
+    replicas: int = 3,
+    storage_size: str = "20Gi",
+    tls_secret: str = "oco-nats-tls",
+    cluster_tls_secret: str = "oco-nats-cluster-tls",
+) -> dict[str, object]:
+    """Values for the official NATS Helm chart (`nats/nats`, 1.x): a JetStream cluster on
+    persistent volumes that syncs every write to disk, TLS for clients and routes, and
+    these users, nobody anonymous. No password is written here: each is the variable
+    `password_variable(user)` of the server's environment, filled from the Secret
+    `password_secret(user)`."""
+    return {
+        "config": {
+            "cluster": {
+                "enabled": True,
+                "replicas": replicas,
+                "tls": {"enabled": True, "secretName": cluster_tls_secret},
+            },
+            "jetstream": {
+                "enabled": True,
+                "fileStore": {
+                    "enabled": True,
+                    "dir": "/data",
+                    "pvc": {"enabled": True, "size": storage_size},
+                },
+                "memoryStore": {"enabled": False},
+                # Jepsen (NATS 2.12.1) lost acknowledged writes with the default interval.
+                "merge": {"sync_interval": "always"},
+            },
+            "nats": {"tls": {"enabled": True, "secretName": tls_secret}},
+            "monitor": {"enabled": True},
+            "merge": {
+                "authorization": {
+                    "users": [
+                        {
+                            "user": user.name,
+                            "password": f"<< ${password_variable(user.name)} >>",
+                            "permissions": {
+                                "publish": {"allow": list(user.publish)},
+                                "subscribe": {"allow": list(user.subscribe)},
+                            },
+                        }
+                        for user in users
+                    ]
+                }
+            },
+        },
+        "container": {
+            "env": {
+                password_variable(user.name): {
+                    "valueFrom": {
+                        "secretKeyRef": {"name": password_secret(user.name), "key": "password"}
+                    }
+                }
+                for user in users
+            }
+        },
+        "podTemplate": {
+            "topologySpreadConstraints": {
+                "kubernetes.io/hostname": {"maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule"}
+            }
+        },
+        "podDisruptionBudget": {"enabled": True},
+        # nats-box would hold no user's credentials: operators use `oco` or their own client.
+        "natsBox": {"enabled": False},
+    }

@@ -246,9 +246,28 @@ def _cmd_roles(args: argparse.Namespace) -> int:
     import os
 
     from oco_shared.addresses import StartupError, resolve_addresses
-    from oco_shared.roles import AUDITOR, provision_roles, role_name
+    from oco_shared.roles import AUDITOR, provision_roles, provision_schemas, role_name
     from oco_shared.settings import Settings
 
+    if args.cnpg_managed:
+        import yaml
+
+        from oco_shared.roles import cnpg_managed_roles
+
+        roles = cnpg_managed_roles(Settings().schema_prefix, args.services)
+        print(yaml.safe_dump({"managed": {"roles": roles}}, sort_keys=False), end="")
+        return 0
+    if args.schemas_only:  # the roles exist already (CloudNativePG manages them)
+        settings = Settings()
+        try:
+            _, admin_url = resolve_addresses(settings)
+        except StartupError as error:
+            print(f"oco: {error}", file=sys.stderr)
+            return 2
+        provision_schemas(admin_url, settings.schema_prefix, args.services)
+        for service in args.services:
+            print(f"schema {role_name(settings.schema_prefix, service)} ready")
+        return 0
     names = (*args.services, AUDITOR)
     variables = {name: f"OCO_ROLE_PASSWORD_{name.upper()}" for name in names}
     missing = [variable for variable in variables.values() if not os.environ.get(variable)]
@@ -268,6 +287,48 @@ def _cmd_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+HELM_VALUES_HEADER = """\
+# Values for the official NATS Helm chart (nats/nats 1.x), generated: do not edit.
+#   {note}
+# Each password comes from the Secret oco-nats-<user> (key `password`); see README.
+"""
+
+
+def _cmd_provision_streams(args: argparse.Namespace) -> int:
+    """Create or update every stream, as the provisioner; running it again changes nothing."""
+    import asyncio
+
+    from oco_shared.addresses import StartupError
+    from oco_shared.commands.broker import connect_as
+    from oco_shared.messaging.topology import Topology, provision_streams
+    from oco_shared.settings import Settings
+
+    settings = Settings()
+    topology = Topology(settings.subject_prefix)
+    configs = topology.stream_configs(
+        SERVICES,
+        replicas=settings.stream_replicas,
+        duplicate_window_seconds=settings.duplicate_window_seconds,
+        max_bytes=settings.stream_max_bytes,
+    )
+
+    async def provision() -> None:
+        client = await connect_as(settings, "provisioner")
+        try:
+            await provision_streams(client.jetstream(), configs)
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(provision())
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 2
+    for config in configs:
+        print(f"stream {config.name} ready ({settings.stream_replicas} replicas)")
+    return 0
+
+
 def _cmd_nats_config(args: argparse.Namespace) -> int:
     """The broker's users for the installed services, the rounds' uitvoerders and a prefix."""
     from oco_shared.authority import installed_users, server_config
@@ -275,6 +336,14 @@ def _cmd_nats_config(args: argparse.Namespace) -> int:
     from oco_shared.settings import Settings
 
     users = installed_users(Topology(Settings().subject_prefix))
+    if args.format == "helm-values":
+        import yaml
+
+        from oco_shared.authority import HELM_VALUES_NOTE, helm_values
+
+        print(HELM_VALUES_HEADER.format(note=HELM_VALUES_NOTE), end="")
+        print(yaml.safe_dump(helm_values(users), sort_keys=False, width=100), end="")
+        return 0
     passwords = json.loads(args.passwords.read_text()) if args.passwords else {}
     missing = [user.name for user in users if not passwords.get(user.name)]
     if missing:
@@ -329,6 +398,17 @@ def build_parser() -> argparse.ArgumentParser:
         "roles", help="as an administrator: one PostgreSQL role per service, and the auditor"
     )
     roles.add_argument("services", nargs="+", choices=SERVICES)
+    roles.add_argument(
+        "--schemas-only",
+        action="store_true",
+        help="the roles exist (e.g. CloudNativePG's managed roles): make each service's schema "
+        "its own, hand over what others made in it, and let the auditor read it",
+    )
+    roles.add_argument(
+        "--cnpg-managed",
+        action="store_true",
+        help="print the roles as CloudNativePG managed roles (spec.managed) and connect nowhere",
+    )
     roles.set_defaults(run=_cmd_roles)
 
     config = commands.add_parser(
@@ -338,7 +418,20 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--host", default="0.0.0.0")
     config.add_argument("--port", type=int, default=4222)
     config.add_argument("--store-dir", default="/data/jetstream")
+    config.add_argument(
+        "--format",
+        choices=("server", "helm-values"),
+        default="server",
+        help="a nats-server configuration (needs --passwords), or values for the NATS Helm "
+        "chart whose passwords come from Kubernetes Secrets",
+    )
     config.set_defaults(run=_cmd_nats_config)
+
+    streams = commands.add_parser(
+        "provision-streams",
+        help="as the provisioner: create or update every stream (safe to run again)",
+    )
+    streams.set_defaults(run=_cmd_provision_streams)
 
     dead = commands.add_parser("deadletters", help="messages a service set aside, with reasons")
     dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)

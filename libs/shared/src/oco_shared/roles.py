@@ -30,13 +30,23 @@ def provision_roles(
     passwords: Mapping[str, str],
 ) -> None:
     """Create (or update) the roles and schemas; `passwords` by service and `auditor`."""
+    services = tuple(services)
+    with psycopg.connect(admin_url, autocommit=True) as db:
+        _login_role(db, role_name(schema_prefix, AUDITOR), passwords[AUDITOR])
+        for service in services:
+            _login_role(db, role_name(schema_prefix, service), passwords[service])
+    provision_schemas(admin_url, schema_prefix, services)
+
+
+def provision_schemas(admin_url: str, schema_prefix: str, services: Iterable[str]) -> None:
+    """Give each service's existing role its own schema, hand over what another user made
+    in it, and let the auditor read it: the part of `provision_roles` that remains where
+    the roles themselves are managed elsewhere (CloudNativePG). Safe to run again."""
     auditor = role_name(schema_prefix, AUDITOR)
     with psycopg.connect(admin_url, autocommit=True) as db:
-        _login_role(db, auditor, passwords[AUDITOR])
         for service in services:
             role = role_name(schema_prefix, service)
             schema = sql.Identifier(role)
-            _login_role(db, role, passwords[service])
             db.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
                     schema, sql.Identifier(role)
@@ -60,13 +70,43 @@ def provision_roles(
             )
 
 
+# The attributes every role gets, in SQL (`_login_role`) and as CloudNativePG declares them.
+ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
+CNPG_ATTRIBUTES = {
+    "login": True,
+    "superuser": False,
+    "createdb": False,
+    "createrole": False,
+    "inherit": False,
+}
+
+
+def password_secret(name: str) -> str:
+    """The Kubernetes Secret (`kubernetes.io/basic-auth`: `username`, `password`) of the
+    role of a service, or of the auditor."""
+    return f"oco-db-{name}"
+
+
+def cnpg_managed_roles(schema_prefix: str, services: Iterable[str]) -> list[dict[str, Any]]:
+    """The roles as CloudNativePG managed roles (`Cluster.spec.managed.roles`): the same
+    names and attributes as `provision_roles`, each password from its Secret. The schemas
+    and grants follow from `provision_schemas` (the migration Job)."""
+    return [
+        {
+            "name": role_name(schema_prefix, name),
+            "ensure": "present",
+            **CNPG_ATTRIBUTES,
+            "connectionLimit": -1,
+            "passwordSecret": {"name": password_secret(name)},
+        }
+        for name in (*services, AUDITOR)
+    ]
+
+
 def _login_role(db: psycopg.Connection[Any], role: str, password: str) -> None:
     exists = db.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-    statement = sql.SQL(
-        "ALTER ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
-        if exists
-        else "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
-    )
+    verb = "ALTER" if exists else "CREATE"
+    statement = sql.SQL(f"{verb} ROLE {{}} PASSWORD {{}} {ROLE_ATTRIBUTES}")
     db.execute(statement.format(sql.Identifier(role), sql.Literal(password)))
 
 
