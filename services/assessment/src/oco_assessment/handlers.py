@@ -204,6 +204,25 @@ def set_region_places(
     return [NewEvent(region.id, region.version + 1, fixed)]
 
 
+def _case_act_checks(
+    message: AssessSuitability | ScoreCriteria,
+    received: Received,
+    region: RegionAssessment,
+    case: Case | None,
+    what: str,
+) -> tuple[Round | None, list[Refusal]]:
+    """What every act on one party's case must pass: the office's authority, the
+    assessment period, a region still open, and an open case for that party."""
+    round_, refusals = _office_checks(message, received)
+    if round_ is not None and not refusals:
+        refusals = (
+            assessment_period_refusals(round_, received.at, what)
+            + open_region_refusals(region, what)
+            + case_refusals(case, message.provider_id, message.region_code)
+        )
+    return round_, refusals
+
+
 def assess_suitability(
     message: AssessSuitability, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
@@ -211,14 +230,9 @@ def assess_suitability(
     `SuitabilityAssessed` says suitable or not, with the failed requirements."""
     region = _region(uow, message.round_id, message.region_code)
     case = region.open_case(message.provider_id)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = _case_act_checks(message, received, region, case, "A verdict")
     if round_ is not None and not refusals:
-        refusals = (
-            assessment_period_refusals(round_, received.at, "A verdict")
-            + open_region_refusals(region, "A verdict")
-            + case_refusals(case, message.provider_id, message.region_code)
-            + requirement_refusals(round_, message.verdicts)
-        )
+        refusals = requirement_refusals(round_, message.verdicts)
     if round_ is None or case is None or refusals:
         return _refused(region, message, received, refusals)
     envelope = _acting(message, received, message.provider_id)
@@ -251,14 +265,9 @@ def score_criteria(
 ) -> Sequence[NewEvent]:
     region = _region(uow, message.round_id, message.region_code)
     case = region.open_case(message.provider_id)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = _case_act_checks(message, received, region, case, "A score")
     if round_ is not None and not refusals:
-        refusals = (
-            assessment_period_refusals(round_, received.at, "A score")
-            + open_region_refusals(region, "A score")
-            + case_refusals(case, message.provider_id, message.region_code)
-            + criterion_refusals(round_, message.scores)
-        )
+        refusals = criterion_refusals(round_, message.scores)
     if round_ is None or case is None or refusals:
         return _refused(region, message, received, refusals)
     scored = CriteriaScored(
