@@ -89,7 +89,7 @@ def inscription_withdrawn(provider_id: str, uitvoerder: str = "zilveren-kruis") 
 def objection_answered(
     provider_id: str, region: str, decision: str = "upheld", round_id: str = "2027-2028"
 ) -> dict[str, Any]:
-    """The event the objection service will publish (its contract exists already)."""
+    """The event the objection service publishes once the zorgkantoor answered."""
     return {
         "event_id": str(uuid.uuid4()),
         "type": "ObjectionAnswered",
@@ -101,6 +101,8 @@ def objection_answered(
         "correlation_id": str(uuid.uuid4()),
         "actor": {"kind": "zorgkantoor", "id": "zilveren-kruis"},
         "objection_id": str(uuid.uuid4()),
+        "message_id": str(uuid.uuid4()),
+        "uitvoerder_code": "zilveren-kruis",
         "decision": decision,
         "answer": "Het bezwaar is gegrond: de ervaring is onjuist gewogen.",
         "kort_geding_closes_at": at(2026, 10, 24).isoformat(),

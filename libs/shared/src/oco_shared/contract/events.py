@@ -18,6 +18,7 @@ from oco_shared.contract.parts import (
     CriterionScore,
     DocumentRef,
     ObjectionDecision,
+    Outcome,
     PartyOutcome,
     Provider,
     Refusal,
@@ -291,19 +292,47 @@ class AssessmentRefused(Event):
     refusals: Refusals
 
 
+class ObjectionWindowOpened(Event):
+    """One party's window to object to its outcome in a region, opened by a publication
+    (each edition of a region's selection opens its own windows). `closes_at` is the first
+    instant out of time, computed from the actual publication time and the round's rule."""
+
+    TYPE = "ObjectionWindowOpened"
+    type: Literal["ObjectionWindowOpened"] = "ObjectionWindowOpened"
+    schema_version: Literal[1] = 1
+    selection_event_id: uuid.UUID = Field(description="event id of the SelectionPublished")
+    edition: int = Field(ge=1)
+    uitvoerder_code: ShortText
+    outcome: Outcome
+    channel: ShortText = Field(description="where the outcome said objections must be sent")
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    rule: ShortText = Field(description="policy document and section of the deadline")
+
+
 class ObjectionFiled(Event):
+    """An objection received inside its window, from the party, on the named channel."""
+
     TYPE = "ObjectionFiled"
     type: Literal["ObjectionFiled"] = "ObjectionFiled"
     schema_version: Literal[1] = 1
     objection_id: uuid.UUID
     message_id: uuid.UUID
+    uitvoerder_code: ShortText
+    selection_event_id: uuid.UUID
+    edition: int = Field(ge=1)
     grounds: LongText
     evidence: tuple[DocumentRef, ...] = ()
     channel: ShortText
     window_closes_at: AwareDatetime
+    answer_due_at: AwareDatetime | None = Field(
+        default=None, description="first instant the answer is late, where the round sets one"
+    )
 
 
 class ObjectionRejected(Event):
+    """An objection refused: out of its window, on the wrong channel, not by the party."""
+
     TYPE = "ObjectionRejected"
     type: Literal["ObjectionRejected"] = "ObjectionRejected"
     schema_version: Literal[1] = 1
@@ -312,45 +341,101 @@ class ObjectionRejected(Event):
 
 
 class ObjectionAnswered(Event):
+    """The zorgkantoor's answer; an upheld answer reopens the region in assessment. An
+    answer after its deadline is recorded and flagged `late`."""
+
     TYPE = "ObjectionAnswered"
     type: Literal["ObjectionAnswered"] = "ObjectionAnswered"
     schema_version: Literal[1] = 1
     objection_id: uuid.UUID
+    message_id: uuid.UUID
+    uitvoerder_code: ShortText
     decision: ObjectionDecision
     answer: LongText
-    kort_geding_closes_at: AwareDatetime
+    answer_due_at: AwareDatetime | None = None
+    late: bool = False
+    kort_geding_closes_at: AwareDatetime | None = Field(
+        default=None, description="first instant a kort geding is out of time, if counted"
+    )
+
+
+class ObjectionAnswerRejected(Event):
+    """A zorgkantoor's answer refused (unknown objection, answered already, not its own)."""
+
+    TYPE = "ObjectionAnswerRejected"
+    type: Literal["ObjectionAnswerRejected"] = "ObjectionAnswerRejected"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    objection_id: uuid.UUID | None = None
+    uitvoerder_code: str | None = Field(default=None, max_length=64)
+    refusals: Refusals
+
+
+class ObjectionAnswerOverdue(Event):
+    """Raised by the tick once an objection is still unanswered at its answer deadline."""
+
+    TYPE = "ObjectionAnswerOverdue"
+    type: Literal["ObjectionAnswerOverdue"] = "ObjectionAnswerOverdue"
+    schema_version: Literal[1] = 1
+    objection_id: uuid.UUID
+    uitvoerder_code: ShortText
+    answer_due_at: AwareDatetime
+    rule: ShortText
 
 
 class ObjectionWindowClosed(Event):
-    """Raised by the tick once the window for a provider and region has passed."""
+    """Raised by the tick once a window passed: per party outcome (`scope` party, with
+    `provider_id`), and per region once every window of its latest edition closed."""
 
     TYPE = "ObjectionWindowClosed"
     type: Literal["ObjectionWindowClosed"] = "ObjectionWindowClosed"
     schema_version: Literal[1] = 1
+    scope: Literal["party", "region"]
+    selection_event_id: uuid.UUID
+    edition: int = Field(ge=1)
     closed_at: AwareDatetime
     rule: ShortText
     objections_filed: int = Field(ge=0)
 
 
 class KortGedingFiled(Event):
-    """Summary proceedings at the Rechtbank Den Haag; no suspensive effect (2022, 2027)."""
+    """A party's summary proceedings registered in time. `suspends_procedure` follows from
+    the round (`no_suspensive_effect`), never from the sender."""
 
     TYPE = "KortGedingFiled"
     type: Literal["KortGedingFiled"] = "KortGedingFiled"
     schema_version: Literal[1] = 1
     message_id: uuid.UUID
     objection_id: uuid.UUID | None = None
-    court: ShortText = "Rechtbank Den Haag"
+    court: ShortText
     case_number: ShortText
+    summoned_on: dt.date
+    closes_at: AwareDatetime = Field(description="the vervaltermijn's first instant out of time")
+    rule: ShortText
     suspends_procedure: bool
 
 
 class KortGedingRejected(Event):
+    """A kort geding registered out of time (inadmissible under the vervaltermijn) or
+    before the answer it must follow."""
+
     TYPE = "KortGedingRejected"
     type: Literal["KortGedingRejected"] = "KortGedingRejected"
     schema_version: Literal[1] = 1
     message_id: uuid.UUID
     refusals: Refusals
+
+
+class KortGedingTermClosed(Event):
+    """Raised by the tick once a party's kort geding term passed."""
+
+    TYPE = "KortGedingTermClosed"
+    type: Literal["KortGedingTermClosed"] = "KortGedingTermClosed"
+    schema_version: Literal[1] = 1
+    objection_id: uuid.UUID | None = None
+    closed_at: AwareDatetime
+    rule: ShortText
+    kort_gedingen_filed: int = Field(ge=0)
 
 
 class ContractSigned(Event):
@@ -391,11 +476,15 @@ EVENTS: tuple[type[Event], ...] = (
     SelectionPublished,
     SelectionReopened,
     AssessmentRefused,
+    ObjectionWindowOpened,
     ObjectionFiled,
     ObjectionRejected,
     ObjectionAnswered,
+    ObjectionAnswerRejected,
+    ObjectionAnswerOverdue,
     ObjectionWindowClosed,
     KortGedingFiled,
     KortGedingRejected,
+    KortGedingTermClosed,
     ContractSigned,
 )

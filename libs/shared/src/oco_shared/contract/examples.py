@@ -23,6 +23,9 @@ _CORRELATION = uuid.UUID("0b5d5c2e-7f1a-4c1e-9d0a-6a1f2b3c4d5e")
 _INSCRIPTION = uuid.UUID("5f0c8f4e-2b1d-4e7a-9c3b-1a2b3c4d5e6f")
 _OBJECTION = uuid.UUID("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
 _MESSAGE = uuid.UUID("3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b0a")
+_SELECTION = uuid.UUID("6e5d4c3b-2a19-4f08-8e7d-6c5b4a392817")
+_OBJECTION_RULE = "000_d8e1bdfab127271e.txt 6 Bezwaar: 14 kalenderdagen na de uitslag"
+_KORT_GEDING_RULE = "000_d8e1bdfab127271e.txt 6 Kort geding: 14 kalenderdagen na het antwoord"
 _SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 PROVIDER = {"id": "12345678", "name": "Stichting Naast de Cliënt"}
@@ -298,45 +301,122 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             }
         ],
     ),
+    "ObjectionWindowOpened": _event(
+        "ObjectionWindowOpened",
+        actor={"kind": ActorKind.SYSTEM.value, "id": "objection"},
+        claimed_at=None,
+        occurred_at=_at(2026, 9, 18, 12, 0),
+        selection_event_id=str(_SELECTION),
+        edition=1,
+        uitvoerder_code="zilveren-kruis",
+        outcome="rejected",
+        channel="zorginkoopwz.OUK@zilverenkuis.nl",
+        opens_at=_at(2026, 9, 18, 12, 0),
+        closes_at=_at(2026, 10, 3, 0, 0),
+        rule=_OBJECTION_RULE,
+    ),
     "ObjectionFiled": _event(
         "ObjectionFiled",
         objection_id=str(_OBJECTION),
         message_id=str(_MESSAGE),
+        uitvoerder_code="zilveren-kruis",
+        selection_event_id=str(_SELECTION),
+        edition=1,
         grounds="De ervaring in de regio is onjuist gewogen.",
         evidence=[DOCUMENT],
         channel="zorginkoopwz.OUK@zilverenkuis.nl",
         window_closes_at=_at(2026, 10, 3, 0, 0),
+        answer_due_at=_at(2026, 10, 17, 0, 0),
     ),
     "ObjectionRejected": _event(
         "ObjectionRejected",
         message_id=str(_MESSAGE),
-        refusals=[{**_REFUSAL, "code": "objection_out_of_time"}],
+        refusals=[
+            {
+                "code": "window_closed",
+                "text": "The objection window closed at 2026-10-02 23:59:59 Europe/Amsterdam.",
+                "rule": _OBJECTION_RULE,
+                "deadline": _at(2026, 10, 3, 0, 0),
+            }
+        ],
     ),
     "ObjectionAnswered": _event(
         "ObjectionAnswered",
+        actor={"kind": ActorKind.ZORGKANTOOR.value, "id": "zilveren-kruis"},
         objection_id=str(_OBJECTION),
+        message_id=str(_MESSAGE),
+        uitvoerder_code="zilveren-kruis",
         decision="dismissed",
         answer="Het bezwaar is ongegrond.",
+        answer_due_at=_at(2026, 10, 17, 0, 0),
+        late=False,
         kort_geding_closes_at=_at(2026, 10, 31, 0, 0),
+    ),
+    "ObjectionAnswerRejected": _event(
+        "ObjectionAnswerRejected",
+        actor={"kind": ActorKind.ZORGKANTOOR.value, "id": "zilveren-kruis"},
+        message_id=str(_MESSAGE),
+        objection_id=str(_OBJECTION),
+        uitvoerder_code="zilveren-kruis",
+        refusals=[
+            {
+                "code": "objection_already_answered",
+                "text": "Objection 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d was answered already.",
+                "rule": _OBJECTION_RULE,
+            }
+        ],
+    ),
+    "ObjectionAnswerOverdue": _event(
+        "ObjectionAnswerOverdue",
+        actor={"kind": ActorKind.SYSTEM.value, "id": "objection"},
+        claimed_at=None,
+        objection_id=str(_OBJECTION),
+        uitvoerder_code="zilveren-kruis",
+        answer_due_at=_at(2026, 10, 17, 0, 0),
+        rule=_OBJECTION_RULE,
     ),
     "ObjectionWindowClosed": _event(
         "ObjectionWindowClosed",
+        actor={"kind": ActorKind.SYSTEM.value, "id": "objection"},
         claimed_at=None,
+        scope="party",
+        selection_event_id=str(_SELECTION),
+        edition=1,
         closed_at=_at(2026, 10, 3, 0, 0),
-        rule="14 calendar days after outcome_published",
-        objections_filed=0,
+        rule=_OBJECTION_RULE,
+        objections_filed=1,
     ),
     "KortGedingFiled": _event(
         "KortGedingFiled",
         message_id=str(_MESSAGE),
         objection_id=str(_OBJECTION),
+        court="Rechtbank Den Haag",
         case_number="C/09/700001 KG ZA 26-1001",
+        summoned_on="2026-10-20",
+        closes_at=_at(2026, 10, 31, 0, 0),
+        rule=_KORT_GEDING_RULE,
         suspends_procedure=False,
     ),
     "KortGedingRejected": _event(
         "KortGedingRejected",
         message_id=str(_MESSAGE),
-        refusals=[{**_REFUSAL, "code": "kort_geding_out_of_time"}],
+        refusals=[
+            {
+                "code": "kort_geding_out_of_time",
+                "text": "The kort geding term (vervaltermijn) closed at 2026-10-30 23:59:59.",
+                "rule": _KORT_GEDING_RULE,
+                "deadline": _at(2026, 10, 31, 0, 0),
+            }
+        ],
+    ),
+    "KortGedingTermClosed": _event(
+        "KortGedingTermClosed",
+        actor={"kind": ActorKind.SYSTEM.value, "id": "objection"},
+        claimed_at=None,
+        objection_id=str(_OBJECTION),
+        closed_at=_at(2026, 10, 31, 0, 0),
+        rule=_KORT_GEDING_RULE,
+        kort_gedingen_filed=0,
     ),
     "ContractSigned": _event(
         "ContractSigned",
@@ -424,8 +504,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         provider_id="12345678",
         region_code="amsterdam",
         objection_id=str(_OBJECTION),
+        court="Rechtbank Den Haag",
         case_number="C/09/700001 KG ZA 26-1001",
-        filed_on="2026-10-20",
+        summoned_on="2026-10-20",
     ),
     "SignContract": _message(
         "SignContract",

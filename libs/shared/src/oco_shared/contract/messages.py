@@ -159,6 +159,9 @@ class PublishSelection(Message):
 
 
 class SubmitObjection(Message):
+    """A party's objection to its outcome in a region, sent on the channel the outcome
+    named; evidence travels by reference and hash."""
+
     TYPE = "SubmitObjection"
     type: Literal["SubmitObjection"] = "SubmitObjection"
     schema_version: Literal[1] = 1
@@ -170,6 +173,8 @@ class SubmitObjection(Message):
 
 
 class AnswerObjection(Message):
+    """The zorgkantoor's answer to one objection, with its motivation."""
+
     TYPE = "AnswerObjection"
     type: Literal["AnswerObjection"] = "AnswerObjection"
     schema_version: Literal[1] = 1
@@ -187,8 +192,9 @@ class ReportKortGeding(Message):
     provider_id: ProviderId
     region_code: RegionCode
     objection_id: uuid.UUID | None = None
+    court: ShortText = Field(description="the court the summons names")
     case_number: ShortText
-    filed_on: dt.date
+    summoned_on: dt.date = Field(description="date of the summons (dagvaarding)")
 
 
 class SignContract(Message):
