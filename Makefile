@@ -22,7 +22,7 @@ unit: sync
 
 lint: sync
 	$(UV) run ruff check .
-	$(UV) run mypy libs/shared/src libs/devstack/src services/*/src
+	$(UV) run mypy libs/shared/src libs/devstack/src libs/audit/src services/*/src
 
 run: sync
 	$(UV) run oco run

@@ -1,0 +1,1 @@
+"""The auditor's tools: verify the logs, replay any moment, draw and export the round."""
