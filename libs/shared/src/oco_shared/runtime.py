@@ -13,6 +13,7 @@ import asyncio
 import gc
 import json
 import logging
+import math
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -241,6 +242,7 @@ class ServiceRuntime:
                 wakeup=wakeup,
                 timeline=self.timeline,
                 follower=clock,
+                drained=self._drained,
                 tick_seconds=settings.tick_seconds,
             )
             self.supervisor.start(self.ticker)
@@ -267,6 +269,14 @@ class ServiceRuntime:
         if current is not None and current.definition.is_rehearsal and not self.settings.rehearsal:
             await self.broker.stop()
             raise StartupError(rehearsal_refusal(current))
+
+    def _drained(self) -> float:
+        """Until when every consumer here recorded all its upstream held. One that waits
+        for its lock has its fetcher in another replica, which this one cannot see."""
+        return min(
+            (c.drained_at for c in self.consumers if c.state != "waiting_for_lock"),
+            default=math.inf,
+        )
 
     def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:
         return self.timeline.judge(incoming.received_at)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC
@@ -128,6 +129,9 @@ class BatchConsumer:
         self.handled = 0
         self.last_position = 0
         self.lag = 0  # messages waiting upstream, as the broker last said
+        # When (time.monotonic) the last pull that found nothing began: every message the
+        # broker held before then is recorded. A deadline ticker waits for it.
+        self.drained_at = -math.inf
         self._failures: dict[int, tuple[int, str]] = {}
         self._solo = False
 
@@ -210,10 +214,14 @@ class BatchConsumer:
         it expires, so the first message is pulled alone and the rest (the server says how
         many wait behind it) in a second pull that returns at once.
         """
+        started = time.monotonic()
         try:
             fetched = await subscription.fetch(1, timeout=1.0)
-        except (TimeoutError, NatsError):
-            return []  # nothing waiting, or the broker is away: nats-py reconnects by itself
+        except TimeoutError:  # nats-py's own TimeoutError is one too
+            self.drained_at = started  # nothing was waiting
+            return []
+        except NatsError:
+            return []  # the broker is away: nats-py reconnects by itself
         self.lag = fetched[-1].metadata.num_pending
         waiting = min(self.lag, self.batch_size - 1)
         if waiting:
