@@ -5,6 +5,9 @@ decisions, and the deadlines passing, out on the objection stream."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from datetime import date, datetime
 from typing import Any
@@ -91,6 +94,17 @@ async def test_2027_objection_window_answer_and_kort_geding_at_their_boundary_se
     [term] = of_type(events, "KortGedingTermClosed")
     assert (term["objection_id"], term["kort_gedingen_filed"]) == (filed["objection_id"], 1)
     assert of_type(events, "ObjectionAnswerOverdue") == []  # answered on the last day
+
+    # The operator's listing: the objection's state and every deadline, rule and section.
+    [listed] = await listing(running, "--region", "amsterdam", until_kort_gedingen=1)
+    assert (listed["objection_id"], listed["state"]) == (filed["objection_id"], "dismissed")
+    terms = {term["code"]: term for term in listed["deadlines"]}
+    assert list(terms) == ["objection", "objection_answer", "kort_geding"]
+    assert terms["objection"]["closes_at"] == "2026-10-03T00:00:00+02:00"
+    assert terms["objection_answer"]["closes_at"] == "2026-10-17T00:00:00+02:00"
+    assert terms["kort_geding"]["last_second_in_time"] == "2026-10-30T23:59:59+01:00"
+    assert all(t["source"].startswith("000_d8e1bdfab127271e.txt 6") for t in terms.values())
+    assert "14 calendar days after objection_answered (2026-10-16)" in terms["kort_geding"]["rule"]
 
 
 async def test_a_late_publication_moves_the_window_and_an_unanswered_objection_falls_overdue(
@@ -185,3 +199,27 @@ async def settled(running: Running, timeout: float = 30) -> None:
                 return
         assert time.monotonic() < deadline, "the ticker did not settle"
         await asyncio.sleep(0.05)
+
+
+async def listing(
+    running: Running, *arguments: str, until_kort_gedingen: int, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """`oco objection list --json` as an operator runs it, once the read model shows the
+    kort gedingen awaited (it follows the log in its own time)."""
+    deadline = time.monotonic() + timeout
+    command = [sys.executable, "-m", "oco_shared.cli", "objection", "list"]
+    while True:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [*command, "--round", "2027-2028", *arguments, "--json"],
+            env=running.isolation.env(running.servers),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        listed: list[dict[str, Any]] = json.loads(done.stdout)
+        if sum(len(o["kort_gedingen"]) for o in listed) >= until_kort_gedingen:
+            return listed
+        assert time.monotonic() < deadline, "the read model did not follow the log"
+        await asyncio.sleep(0.2)
