@@ -46,9 +46,11 @@ class Desk:
             subject, json.dumps(payload).encode(), stream=stream, headers={"Nats-Msg-Id": msg_id}
         )
 
-    async def published(self, event: dict[str, Any], at: datetime | None = None) -> None:
-        """A region's selection, once the objection service opened its windows: parties
-        object after the outcome reached them (across two subjects no order holds)."""
+    async def published(
+        self, event: dict[str, Any], at: datetime | None = None, opened: bool = True
+    ) -> None:
+        """An event of assessment's; a region's selection once the objection service
+        opened its windows (`opened`)."""
         await self._publish(
             self.topology.event_subject("assessment", event["type"]),
             self.topology.service_stream("assessment"),
@@ -56,6 +58,8 @@ class Desk:
             event["event_id"],
             at,
         )
+        if not opened:
+            return
         await self.until(
             lambda events: any(e.get("selection_event_id") == event["event_id"] for e in events)
         )
@@ -123,8 +127,10 @@ class Running:
     clock: FixedClock
     service: ServiceRuntime | None = None
 
-    async def start(self) -> ServiceRuntime:
-        settings = self.isolation.settings(self.servers, tick_seconds=0.1)
+    async def start(self, **settings_overrides: object) -> ServiceRuntime:
+        settings = self.isolation.settings(
+            self.servers, **{"tick_seconds": 0.1, **settings_overrides}
+        )
         self.service = bootstrap(settings, receipt=self.receipt, tick_clock=self.clock)
         await self.service.start()
         return self.service

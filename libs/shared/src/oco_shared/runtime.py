@@ -13,10 +13,10 @@ import asyncio
 import gc
 import json
 import logging
-import math
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -97,6 +97,9 @@ class Subscription:
 
     upstream: Upstream
     route: Route
+    # Routes of the same service whose upstream is recorded up to a message's receipt
+    # before it is judged: what arrives on two subjects keeps the order it was received in.
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,12 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.supervisor.start(consumer)
+        by_route = {consumer.route.name: consumer for consumer in self.consumers}
+        for subscription in definition.subscriptions:
+            if subscription.route.name in by_route:
+                by_route[subscription.route.name].waits_for = tuple(
+                    by_route[name] for name in subscription.after if name in by_route
+                )
         if definition.deadlines is not None and "consumers" in settings.roles:
             self.ticker = DeadlineTicker(
                 service=self.service,
@@ -270,12 +279,13 @@ class ServiceRuntime:
             await self.broker.stop()
             raise StartupError(rehearsal_refusal(current))
 
-    def _drained(self) -> float:
-        """Until when every consumer here recorded all its upstream held. One that waits
-        for its lock has its fetcher in another replica, which this one cannot see."""
+    def _drained(self) -> datetime:
+        """Until when (this host's clock) every consumer here recorded all its upstream
+        held. One that waits for its lock has its fetcher in another replica, which this
+        one cannot see."""
         return min(
             (c.drained_at for c in self.consumers if c.state != "waiting_for_lock"),
-            default=math.inf,
+            default=datetime.max.replace(tzinfo=UTC),
         )
 
     def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:

@@ -4,11 +4,10 @@ restarts and beside a second replica."""
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from oco_shared.clock import FixedClock
@@ -46,7 +45,9 @@ class Tickers:
         self.store, self.database_url, self.clock = store, database_url, clock
         self.running: list[tuple[Supervisor, DeadlineTicker]] = []
 
-    def start(self, drained: Callable[[], float] = lambda: math.inf) -> DeadlineTicker:
+    def start(
+        self, drained: Callable[[], datetime] = lambda: datetime.max.replace(tzinfo=UTC)
+    ) -> DeadlineTicker:
         ticker = DeadlineTicker(
             service="ticking",
             deadlines=WindowsClose(),
@@ -132,7 +133,7 @@ async def test_a_restart_raises_every_deadline_missed_while_down_exactly_once(
 async def test_a_passed_deadline_waits_until_the_consumers_recorded_what_came_before_it(
     store: EventStore, tickers: Tickers
 ) -> None:
-    consumers_drained_at = -math.inf  # a consumer busy with a backlog
+    consumers_drained_at = datetime.min.replace(tzinfo=UTC)  # a consumer busy with a backlog
     aggregate = uuid.uuid4()
     store.append([NewEvent(aggregate, 1, opened())])
     tickers.clock.set(CLOSES + timedelta(minutes=1))
@@ -140,6 +141,6 @@ async def test_a_passed_deadline_waits_until_the_consumers_recorded_what_came_be
     await until(lambda: ticker.position >= 1 and ticker.ticks > 5)
     assert closings(store) == [] and ticker.status()["waiting_for_consumers"]
 
-    consumers_drained_at = time.monotonic()  # its next pull found nothing waiting
+    consumers_drained_at = datetime.now(UTC)  # its next pull found nothing waiting
     await until(lambda: len(closings(store)) == 1)
     assert closings(store)[0].occurred_at == CLOSES

@@ -9,12 +9,15 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 from desk_support import Desk, Documents, Running, of_type
 from objection_support import ZK, answer, at, kort_geding, objection, selection_published
+from oco_objection.domain.model import objection_id_of
+from oco_shared.contract.examples import EXAMPLES
 from oco_shared.eventstore import EventStore
 from plumbing_support import stored_event_count
 
@@ -183,6 +186,32 @@ async def test_a_restart_across_the_deadline_closes_each_window_exactly_once(
     assert closings(await desk.events()) == closings(events)
     schema = f"{running.isolation.schema_prefix}objection"
     assert stored_event_count(running.servers, schema) == len(await desk.events())
+
+
+async def test_what_arrives_on_three_subjects_is_judged_in_the_order_it_was_received(
+    desk: Desk, running: Running
+) -> None:
+    """A backlog after an outage: assessment's events (many, then the publication), the
+    objection, its answer and the kort geding, each received after the one it follows
+    but on another subject, so on another consumer of its own pace."""
+    await running.stop()
+    for _ in range(120):
+        await desk.published(
+            {**EXAMPLES["AssessmentRefused"], "event_id": str(uuid.uuid4())}, opened=False
+        )
+    publication = selection_published({REJECTED: "rejected"}, at(2026, 9, 18, 12))
+    await desk.published(publication, at(2026, 9, 18, 12), opened=False)
+    filed = objection(REJECTED)
+    await desk.portal(filed, at(2026, 9, 30, 10))
+    given = answer(str(objection_id_of(uuid.UUID(filed["message_id"]))))
+    await desk.office(ZK, given, at(2026, 10, 16, 15))
+    started = kort_geding(REJECTED, date(2026, 10, 20))
+    await desk.portal(started, at(2026, 10, 20, 9))
+
+    await running.start(consumer_batch_size=4)  # assessment's backlog takes a while
+    assert (await desk.decided(filed, timeout=120))["type"] == "ObjectionFiled"
+    assert (await desk.decided(given))["type"] == "ObjectionAnswered"
+    assert (await desk.decided(started))["type"] == "KortGedingFiled"
 
 
 async def settled(running: Running, timeout: float = 30) -> None:

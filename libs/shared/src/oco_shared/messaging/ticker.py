@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import math
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -147,7 +145,7 @@ class DeadlineTicker:
         wakeup: Wakeup,
         timeline: Timeline | None = None,
         follower: ClockFollower | None = None,
-        drained: Callable[[], float] = lambda: math.inf,
+        drained: Callable[[], datetime] = lambda: datetime.max.replace(tzinfo=UTC),
         tick_seconds: float = 1.0,
         batch_size: int = 1000,
     ) -> None:
@@ -161,7 +159,7 @@ class DeadlineTicker:
         self.timeline = timeline
         self.follower = follower
         self.drained = drained
-        self._due_seen_at: float | None = None
+        self._due_seen_at: datetime | None = None
         self.tick_seconds = tick_seconds
         self.batch_size = batch_size
         self.state = "starting"
@@ -234,7 +232,7 @@ class DeadlineTicker:
             return 0
         # Something is due: first every message received until now must be recorded.
         if self._due_seen_at is None:
-            self._due_seen_at = time.monotonic()
+            self._due_seen_at = datetime.now(UTC)
         if self.drained() < self._due_seen_at:
             return 0
         self._due_seen_at = None
