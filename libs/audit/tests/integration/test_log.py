@@ -14,10 +14,10 @@ from oco_audit.log import (
     service_schemas,
     snapshot,
 )
-from oco_shared.eventstore import EventStore, NewEvent
 from oco_shared.contract import REGISTRY
 from oco_shared.contract.events import RoundOpened
 from oco_shared.contract.examples import EXAMPLES
+from oco_shared.eventstore import EventStore, NewEvent
 from plumbing_support import Isolation, Servers
 
 pytestmark = pytest.mark.integration
@@ -55,12 +55,16 @@ async def test_each_service_log_reads_back_typed_and_in_order(
     connection = await connect(servers.database_url)
     try:
         async with snapshot(connection):
-            read = [e async for e in logged_events(connection, "intake", schemas[0][1], LogDecoder())]
+            read = [
+                e async for e in logged_events(connection, "intake", schemas[0][1], LogDecoder())
+            ]
             assert [e.event for e in read] == intake
             assert [e.position for e in read] == sorted(e.position for e in read)
             merged = [
                 (e.service, e.event.event_id)
-                async for e in procedure_log(connection, schemas, LogDecoder(), round_id="2027-2028")
+                async for e in procedure_log(
+                    connection, schemas, LogDecoder(), round_id="2027-2028"
+                )
             ]
     finally:
         await connection.close()
