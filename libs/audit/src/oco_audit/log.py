@@ -103,6 +103,23 @@ async def stored_batches(
         yield [StoredRow(*row) for row in rows]
 
 
+async def chained_batches(
+    connection: asyncpg.Connection, schema: str, *, batch: int = BATCH
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Every stored row with its link of the hash chain (None where it has none), in
+    position order: `(notification_id, originator_id (text), originator_version, topic,
+    state, chain position, prev, sha256)`. Runs inside `snapshot(connection)`."""
+    cursor = await connection.cursor(in_schema(_SELECT_CHAINED, schema))
+    while rows := await cursor.fetch(batch):
+        yield rows
+
+
+async def published_position(connection: asyncpg.Connection, schema: str, stream: str) -> int:
+    """How far the service's relay has published its log to `stream`."""
+    found = await connection.fetchval(in_schema(_SELECT_PUBLISHED, schema), stream)
+    return int(found or 0)
+
+
 async def stored_rows(
     connection: asyncpg.Connection, schema: str, *, after: int = 0
 ) -> AsyncIterator[StoredRow]:
@@ -174,6 +191,15 @@ _SELECT_ROWS = sql.SQL(
     "SELECT notification_id, originator_id, originator_version, topic, state"
     " FROM {schema}.stored_events WHERE notification_id > $1 ORDER BY notification_id"
 )
+
+
+_SELECT_CHAINED = sql.SQL(
+    "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state,"
+    " c.position, c.prev, c.sha256"
+    " FROM {schema}.stored_events e LEFT JOIN {schema}.event_chain c USING (notification_id)"
+    " ORDER BY e.notification_id"
+)
+_SELECT_PUBLISHED = sql.SQL("SELECT position FROM {schema}.relay_position WHERE stream = $1")
 
 
 def in_schema(statement: sql.SQL, schema: str) -> str:
