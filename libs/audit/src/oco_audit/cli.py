@@ -96,6 +96,87 @@ async def _verify_logs(args: argparse.Namespace) -> Any:
             await broker.close()
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    import asyncpg
+    from oco_shared.addresses import StartupError, redacted, resolve_addresses
+    from oco_shared.messaging.topology import SERVICES
+    from oco_shared.rounds import UnknownRound, load_round
+    from oco_shared.settings import Settings
+
+    from oco_audit.log import LogDecoder
+    from oco_audit.replay import replay
+
+    try:
+        load_round(args.round)
+    except UnknownRound as unknown:
+        print(f"oco: {unknown}", file=sys.stderr)
+        return 2
+    settings = Settings()
+    try:
+        _, database_url = resolve_addresses(settings)
+        state = asyncio.run(
+            replay(
+                database_url,
+                settings.schema_prefix,
+                SERVICES,
+                LogDecoder(cipher_key=settings.cipher_key),
+                args.round,
+                args.as_of,
+            )
+        )
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
+        return 2
+    shown = state.as_json(args.as_of)
+    if args.json:
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        return 0
+    print(_replay_text(shown))
+    return 0
+
+
+def _replay_text(shown: dict[str, Any]) -> str:
+    rehearsal = f" (rehearsal {', '.join(shown['rehearsal'])})" if shown["rehearsal"] else ""
+    lines = [f"round {shown['round']} as of {shown['as_of']}: {shown['events']} events{rehearsal}"]
+    for code, region in shown["regions"].items():
+        selection = region["selection"]
+        published = (
+            f", edition {selection['edition']} published {selection['published_at']}"
+            if selection
+            else ""
+        )
+        lines.append(f"{code}: places {region['places'] or 'not fixed'}{published}")
+        for row in region["inscriptions"]:
+            reasons = f" {', '.join(row['reasons'])}" if row["reasons"] else ""
+            lines.append(f"  {row['at']}  {row['status']:<9} {row['provider_id']}{reasons}")
+        for party in region["parties"]:
+            outcome = f" {party['outcome']} (rank {party['rank']})" if party["outcome"] else ""
+            lines.append(f"  party {party['provider_id']} suitable {party['suitable']}{outcome}")
+        for window in region["windows"]:
+            lines.append(
+                f"  window {window['provider_id']} edition {window['edition']}: {window['state']}"
+                f" until {window['closes_at']}"
+            )
+        for objection in region["objections"]:
+            answer = objection["answer"]["decision"] if objection["answer"] else "unanswered"
+            lines.append(
+                f"  objection {objection['provider_id']} {objection['filed_at']}: {answer}"
+            )
+        for kort_geding in region["kort_gedingen"]:
+            lines.append(f"  kort geding {kort_geding['provider_id']} {kort_geding['status']}")
+        for contract in region["contracts"]:
+            lines.append(
+                f"  contract {contract['provider_id']} ceiling {contract['budget_ceiling']}"
+            )
+    return "\n".join(lines)
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = commands.add_parser("audit", help="verify, replay, draw and export the log")
     sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -112,3 +193,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--no-stream", action="store_true", help="the stored logs only, not the broker's copy"
     )
     verify.set_defaults(run=_verify)
+    replay = sub.add_parser(
+        "replay",
+        help="the round's state at an instant of procedure time, from the events alone",
+        description="Per region: inscriptions, verdicts, ranking and lots, outcomes, "
+        "windows open or closed, objections and answers, kort gedingen, contracts and "
+        "ceilings. Without --as-of, as of the last event.",
+    )
+    replay.add_argument("--round", required=True)
+    replay.add_argument(
+        "--as-of",
+        type=_instant,
+        help="procedure time, ISO; without an offset Europe/Amsterdam time",
+    )
+    replay.add_argument("--json", action="store_true")
+    replay.set_defaults(run=_replay)
+
+
+def _instant(text: str) -> Any:
+    from oco_shared.commands import instant
+
+    return instant(text)
