@@ -217,7 +217,9 @@ def _regions_named(event: Event) -> tuple[str, ...]:
 def _lanes_of(event: Event, region: str | None) -> Iterator[str]:
     regions = _regions_named(event)
     if not regions:
-        yield ROUND_LANE
+        # The view of one region shows the round's own acts, not other parties' ones.
+        if region is None or event.provider_id is None:
+            yield ROUND_LANE
     elif region is None:
         yield from regions
     elif region in regions:

@@ -19,7 +19,7 @@ WIDTH = 1600
 LEFT = 260  # lane titles
 RIGHT = 130  # room for the last milestone's label
 LANE_HEIGHT = 26
-HEADER = 190  # milestone labels above the lanes
+HEADER = 240  # the slanted milestone labels above the lanes, clear of the title
 AXIS = 28
 LATE_COLOUR = "#d62728"
 

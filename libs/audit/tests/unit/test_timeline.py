@@ -103,3 +103,12 @@ def test_the_page_embeds_the_picture_and_lists_what_came_too_late() -> None:
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "src=" not in page
     assert "3 too late" in page
     assert "answered after 2026-10-17 00:00:00" in page
+
+
+def test_the_region_view_leaves_out_other_parties_acts_of_the_round() -> None:
+    region = timeline_of(ROUND, procedure(), "amsterdam")
+    overview = timeline_of(ROUND, procedure())
+    question = "question Q-0001"  # asked by a party, about no region
+    assert question in [m.label for m in overview.marks if m.lane == "round"]
+    assert question not in [m.label for m in region.marks]
+    assert "Nota van Inlichtingen published" in [m.label for m in region.marks]
