@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC
 from pathlib import Path
 from typing import TextIO
@@ -69,8 +69,7 @@ def _events(round_id: str) -> list[Event]:
     return sorted(events, key=lambda event: event.occurred_at.astimezone(UTC))
 
 
-def _png(svg: str) -> bytes:
-    converter = shutil.which("rsvg-convert")
+def _png(svg: str, converter: str | None) -> bytes:
     if converter is None:
         raise CommandError(
             "no SVG to PNG converter (rsvg-convert, Debian package librsvg2-bin) on PATH: "
@@ -97,7 +96,7 @@ def timeline(args: argparse.Namespace) -> int:
             raise CommandError(f"region {args.region!r} is not a region of round {round_.id}")
         drawn = timeline_of(round_, _events(round_.id), args.region)
         if out.suffix == ".png":
-            out.write_bytes(_png(svg(drawn)))
+            out.write_bytes(_png(svg(drawn), shutil.which("rsvg-convert")))
         else:
             out.write_text(html(drawn) if out.suffix == ".html" else svg(drawn), encoding="utf-8")
     except (CommandError, UnknownRound) as error:
@@ -111,14 +110,20 @@ def timeline(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     try:
         round_ = load_round(args.round)
-        target = open(args.out, "w", encoding="utf-8", newline="") if args.out else None  # noqa: SIM115
-        with target or nullcontext(sys.stdout) as out:
+        with _output(args.out) as out:
             if args.format == "csv":
                 return _export_csv(round_.id, out)
             return _export_ocds(round_.id, out, args)
     except (CommandError, UnknownRound, OSError) as error:
         print(f"oco: {error}", file=sys.stderr)
         return 2
+
+
+def _output(path: str | None) -> AbstractContextManager[TextIO]:
+    """The file to write, or standard output (left open) without one."""
+    if path is None:
+        return nullcontext(sys.stdout)
+    return open(path, "w", encoding="utf-8", newline="")
 
 
 def _export_csv(round_id: str, out: TextIO) -> int:

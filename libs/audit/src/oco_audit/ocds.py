@@ -149,7 +149,9 @@ class _Procedure:
                 )
             case SelectionPublished():
                 assert event.region_code is not None
-                self.selections[event.region_code] = event
+                published = self.selections.get(event.region_code)
+                if published is None or event.edition > published.edition:
+                    self.selections[event.region_code] = event  # a later edition supersedes
             case ObjectionFiled():
                 self.complaints[str(event.objection_id)] = {
                     "id": str(event.objection_id),

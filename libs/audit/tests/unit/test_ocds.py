@@ -5,10 +5,13 @@ the package validates against the vendored schema, and the validation can fail."
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 from export_support import REJECTED, SELECTED, at, event, procedure
 from oco_audit.ocds import release_package, validation_errors
+from oco_shared.contract.events import SelectionPublished
+from oco_shared.contract.parts import Outcome
 from oco_shared.rounds import load_round
 
 ROUND = load_round("2027-2028")
@@ -121,3 +124,21 @@ def test_contracts_refer_to_their_award_and_suppliers_are_parties() -> None:
     assert roles[f"NL-KVK-{SELECTED}"] == ["tenderer", "supplier"]
     assert roles[f"NL-KVK-{REJECTED}"] == ["tenderer"]
     assert last["tender"]["numberOfTenderers"] == 3
+
+
+def test_a_later_edition_of_a_region_supersedes_the_earlier_one() -> None:
+    events = procedure()
+    first = next(e for e in events if e.type == "SelectionPublished" and e.region_code == "utrecht")
+    assert isinstance(first, SelectionPublished)
+    second = first.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "edition": 2,
+            "outcomes": (first.outcomes[0].model_copy(update={"outcome": Outcome.REJECTED}),),
+        }
+    )
+    # Whatever order the two arrive in, the award shows the second edition.
+    for log in ([*events, second], [second, *events]):
+        awards = {a["id"]: a for a in package(log)["releases"][-1]["awards"]}
+        assert awards["utrecht-22334455"]["status"] == "unsuccessful"
+        assert "edition 2" in awards["utrecht-22334455"]["description"]
