@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from oco_devstack.run import ServiceProcesses, embedded_users
+from oco_devstack.run import (
+    ServiceProcesses,
+    embedded_users,
+    free_ports,
+    registered_services,
+)
 from oco_devstack.servers import halt, stack_down, stack_up, stack_wipe
 from oco_devstack.simulation.player import Log, play
 from oco_devstack.simulation.report import differences
@@ -140,11 +145,12 @@ async def round_stack(data_dir: Path) -> AsyncIterator[tuple[Settings, ServicePr
         "OCO_DATABASE_URL": addresses.database_url,
         "OCO_REHEARSAL": "true",
         "OCO_STREAM_MAX_BYTES": str(STREAM_MAX_BYTES),
+        "OCO_LOG_LEVEL": "WARNING",  # what went wrong, shown by pytest when the test fails
     }
     own_users = await asyncio.to_thread(
         embedded_users, settings, addresses.nats_url, addresses.database_url
     )
-    services = ServiceProcesses(env, own_users)
+    services = ServiceProcesses(env, own_users, ports=free_ports(registered_services()))
     try:
         for name in services.modules:
             services.start(name)

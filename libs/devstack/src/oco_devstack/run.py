@@ -11,12 +11,14 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
@@ -68,6 +70,21 @@ def service_ports(
     return {name: ports[name] for name in ordered}
 
 
+def registered_services() -> dict[str, str]:
+    """Each service of the `oco.services` entry points with its package, by name."""
+    found = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
+    return {entry.name: entry.module for entry in found}
+
+
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """A free HTTP port per service, for runs beside an `oco run` (tests, the bench)."""
+    with contextlib.ExitStack() as held:
+        probes = {name: held.enter_context(socket.socket()) for name in names}
+        for probe in probes.values():
+            probe.bind(("127.0.0.1", 0))
+        return {name: probe.getsockname()[1] for name, probe in probes.items()}
+
+
 class _Signals:
     """SIGINT and SIGTERM become a flag, so a shutdown in progress is never cut short."""
 
@@ -91,21 +108,29 @@ class ServiceProcesses:
         self,
         env: Mapping[str, str],
         own_env: Callable[[str], Mapping[str, str]] | None = None,
+        ports: Mapping[str, int] | None = None,
+        logs: Path | None = None,
     ) -> None:
-        self.modules = {
-            entry.name: entry.module
-            for entry in sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
-        }
-        self.ports = service_ports(self.modules, os.environ)
+        """`ports` by service (default: `service_ports`); with `logs`, each service writes
+        to `<logs>/<service>.log` instead of our own output."""
+        self.modules = registered_services()
+        self.ports = dict(ports or service_ports(self.modules, os.environ))
         self.env, self.own_env = env, own_env or (lambda service: {})
+        self.logs = logs
         self.children: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str) -> None:
-        self.children[name] = subprocess.Popen(
-            [sys.executable, "-m", self.modules[name]],
-            env={**self.env, **self.own_env(name), "OCO_HTTP_PORT": str(self.ports[name])},
-            process_group=0,
-        )
+        with contextlib.ExitStack() as files:
+            output = (
+                files.enter_context((self.logs / f"{name}.log").open("ab")) if self.logs else None
+            )
+            self.children[name] = subprocess.Popen(
+                [sys.executable, "-m", self.modules[name]],
+                env={**self.env, **self.own_env(name), "OCO_HTTP_PORT": str(self.ports[name])},
+                process_group=0,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+            )
 
     def kill(self, name: str) -> None:
         """SIGKILL to the service's process group, as a crash or an OOM kill would."""
@@ -217,7 +242,7 @@ def embedded_users(
     asyncio.run(_provision_streams(nats_url, settings))
     passwords = nats_passwords_of(settings.data_dir)
     host, port = urlsplit(nats_url).hostname or "", urlsplit(nats_url).port or 4222
-    services = [entry.name for entry in entry_points(group="oco.services")]
+    services = list(registered_services())
     roles = {name: role_name(settings.schema_prefix, name) for name in (*services, AUDITOR)}
     role_password = role_passwords(settings.data_dir, list(roles.values()))
     provision_roles(
