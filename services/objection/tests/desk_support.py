@@ -136,6 +136,11 @@ class Running:
         return self.service
 
     async def stop(self) -> None:
-        if self.service is not None:
-            await self.service.stop()
-            self.service = None
+        """Stop the service, which must have run without one of its tasks failing."""
+        if self.service is None:
+            return
+        tasks = self.service.supervisor.report()
+        await self.service.stop()
+        self.service = None
+        failed = {name: task["last_error"] for name, task in tasks.items() if task["restarts"]}
+        assert not failed, f"tasks failed while the service ran: {failed}"

@@ -202,6 +202,8 @@ class BatchConsumer:
             return LATEST
         if self._in_hand_since is not None:
             return self._in_hand_since
+        if self.drained_at == EARLIEST:
+            return EARLIEST  # no pull found nothing yet
         return self.drained_at - BROKER_CLOCK_MARGIN
 
     def _ready(self, pending: list[Msg]) -> int:
