@@ -16,7 +16,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -36,7 +36,7 @@ from oco_shared.clock import Clock, SystemClock
 from oco_shared.eventstore import EventStore
 from oco_shared.handling import Incoming, ReceiptClock, Route
 from oco_shared.messaging.checkpoint import ChainCheckpointer
-from oco_shared.messaging.consumer import BatchConsumer
+from oco_shared.messaging.consumer import LATEST, BatchConsumer
 from oco_shared.messaging.log import Wakeup
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 from oco_shared.messaging.projector import Projection, Projector
@@ -282,13 +282,9 @@ class ServiceRuntime:
             raise StartupError(rehearsal_refusal(current))
 
     def _drained(self) -> datetime:
-        """Until when (this host's clock) every consumer here recorded all its upstream
-        held. One that waits for its lock has its fetcher in another replica, which this
-        one cannot see."""
-        return min(
-            (c.drained_at for c in self.consumers if c.state != "waiting_for_lock"),
-            default=datetime.max.replace(tzinfo=UTC),
-        )
+        """Every message received before the instant returned is recorded by every
+        consumer here (one whose fetcher runs in another replica cannot be seen)."""
+        return min((c.drained_until() for c in self.consumers), default=LATEST)
 
     def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:
         return self.timeline.judge(incoming.received_at)

@@ -136,7 +136,7 @@ class BatchConsumer:
         self.last_position = 0
         self.lag = 0  # messages waiting upstream, as the broker last said
         # When (this host's clock) the last pull that found nothing began: every message
-        # the broker held before then is recorded. A deadline ticker waits for it.
+        # the broker held before then is recorded.
         self.drained_at = EARLIEST
         # Consumers of the same service whose upstream must be recorded up to a message's
         # receipt before it is judged (an objection after the publication it objects to).
