@@ -91,7 +91,9 @@ def test_money_is_exact_euros_and_cents() -> None:
     signed = ContractSigned.model_validate(EXAMPLES["ContractSigned"])
     assert json.loads(signed.model_dump_json())["hourly_tariff"] == "92.90"
     with pytest.raises(ValidationError, match="decimal places"):
-        ContractSigned.model_validate({**EXAMPLES["ContractSigned"], "budget_ceiling": "10.001"})
+        ContractSigned.model_validate(
+            {**EXAMPLES["ContractSigned"], "provisional_budget_ceiling": "10.001"}
+        )
 
 
 def test_suitable_must_follow_from_the_verdicts() -> None:

@@ -24,6 +24,7 @@ from oco_shared.contract.base import (
 )
 from oco_shared.contract.parts import (
     Answer,
+    Ceiling,
     CriterionScore,
     DocumentRef,
     ObjectionDecision,
@@ -31,6 +32,7 @@ from oco_shared.contract.parts import (
     RegionApplication,
     RequestedDocument,
     RequirementVerdict,
+    ServiceHours,
     Sha256,
 )
 
@@ -198,12 +200,94 @@ class ReportKortGeding(Message):
 
 
 class SignContract(Message):
+    """The zorgkantoor signs a contract with a selected party of one of its regions. The
+    ceiling comes from the selection, the terms from the round; `new_to_oco` is the
+    zorgkantoor's statement (it knows whom it contracted before), checked against the
+    inscription's `new_to_region`."""
+
     TYPE = "SignContract"
     type: Literal["SignContract"] = "SignContract"
     schema_version: Literal[1] = 1
     provider_id: ProviderId
     region_code: RegionCode
-    budget_ceiling: Money
+    new_to_oco: bool
+
+
+class SetBudgetCeilings(Message):
+    """Definitive yearly ceilings for contracted parties of a region, once the national
+    budget is divided over the regions."""
+
+    TYPE = "SetBudgetCeilings"
+    type: Literal["SetBudgetCeilings"] = "SetBudgetCeilings"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    region_budget: Money
+    ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
+
+
+class ReallocateBudget(Message):
+    """New ceilings for some parties of a region at a review moment, with the reason."""
+
+    TYPE = "ReallocateBudget"
+    type: Literal["ReallocateBudget"] = "ReallocateBudget"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
+    reason: ShortText
+    review_month: int = Field(ge=1, le=12)
+
+
+class ReportClientSupporterStart(Message):
+    """A contracted provider reports a new client supporter: the Register term runs from
+    `started_on`. The person is named by the provider's own reference, never by name."""
+
+    TYPE = "ReportClientSupporterStart"
+    type: Literal["ReportClientSupporterStart"] = "ReportClientSupporterStart"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    client_supporter: ShortText
+    started_on: dt.date
+
+
+class SubmitObligationEvidence(Message):
+    """A provider's evidence that it met one obligation of its contract."""
+
+    TYPE = "SubmitObligationEvidence"
+    type: Literal["SubmitObligationEvidence"] = "SubmitObligationEvidence"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    obligation_id: uuid.UUID
+    evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
+
+
+class ReportProduction(Message):
+    """A month's production: hours per service of the round (the productieformulier)."""
+
+    TYPE = "ReportProduction"
+    type: Literal["ReportProduction"] = "ReportProduction"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+    hours: Annotated[tuple[ServiceHours, ...], Field(min_length=1, max_length=20)]
+
+
+class SubmitSignalReport(Message):
+    """A quarter's signal report (2022, 2027), by reference and hash."""
+
+    TYPE = "SubmitSignalReport"
+    type: Literal["SubmitSignalReport"] = "SubmitSignalReport"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+    report: DocumentRef
 
 
 MESSAGES: tuple[type[Message], ...] = (
@@ -222,6 +306,12 @@ MESSAGES: tuple[type[Message], ...] = (
     AnswerObjection,
     ReportKortGeding,
     SignContract,
+    SetBudgetCeilings,
+    ReallocateBudget,
+    ReportClientSupporterStart,
+    SubmitObligationEvidence,
+    ReportProduction,
+    SubmitSignalReport,
 )
 
 
