@@ -1,4 +1,5 @@
-"""Wires the contracting service: its subscriptions, read models, relay and probes."""
+"""Wires the contracting service: office, portal and upstream subscriptions, the read
+model, relay and probes."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ from oco_shared.handling import ReceiptClock
 from oco_shared.runtime import ServiceDefinition, ServiceRuntime
 from oco_shared.settings import Settings
 
+from oco_contracting.adapters.readmodel import RegionsView
 from oco_contracting.entrypoints.subjects import SUBSCRIPTIONS
 
 SERVICE = "contracting"
 
-DEFINITION = ServiceDefinition(service=SERVICE, default_port=8102, subscriptions=SUBSCRIPTIONS)
+DEFINITION = ServiceDefinition(
+    service=SERVICE,
+    default_port=8102,
+    subscriptions=SUBSCRIPTIONS,
+    projections=(RegionsView(),),
+)
 
 
 def bootstrap(
