@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from oco_contracting import handlers
+from oco_contracting.domain.deadlines import ContractingDeadlines
+from oco_contracting.domain.model import region_id
 from oco_contracting.entrypoints.subjects import SUBSCRIPTIONS
 from oco_shared.contract.base import Event
 from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, Route, decide_one
+from oco_shared.messaging.ticker import raised
 from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.rounds import AMSTERDAM
 
@@ -309,7 +311,9 @@ class Contracting:
         )
 
     def tick(self, now: datetime) -> list[Event]:
-        decided = handlers.overdue(self.uow, self.round_id, self.region, now)
+        """What the shared ticker records for the region at `now`."""
+        aggregate = region_id(self.round_id, self.region)
+        decided = raised(ContractingDeadlines(), aggregate, self.uow.get(aggregate), now)
         self.uow.stage(decided, None)
         return [new.event for new in decided]
 

@@ -3,7 +3,8 @@ contracting service, for contracting's integration tests.
 
 The broker stamps receipt times now, not in October 2026, so the receipt-time port maps
 each message id (an upstream event's id) to the instant the scenario needs; everything
-else (broker, streams, consumers, store, relay, read model) is real.
+else (broker, streams, consumers, store, relay, read model, ticker) is real; the ticker
+reads a clock the test moves, and the service can be stopped and started again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from nats.js import JetStreamContext
-from plumbing_support import Isolation, ScriptedReceipt, stream_documents
+from oco_contracting.bootstrap import bootstrap
+from oco_shared.clock import FixedClock
+from oco_shared.eventstore import EventStore
+from oco_shared.runtime import ServiceRuntime
+from plumbing_support import Isolation, ScriptedReceipt, Servers, stream_documents
 
 
 class Zorgkantoor:
@@ -99,3 +104,39 @@ class Zorgkantoor:
         await self.until(
             lambda events: any(e.get("source_event_id") == upstream["event_id"] for e in events)
         )
+
+
+class Running:
+    """The contracting service in-process, on scripted receipt times and a ticker clock
+    the test sets."""
+
+    def __init__(
+        self, servers: Servers, isolation: Isolation, receipt: ScriptedReceipt, clock: FixedClock
+    ) -> None:
+        self.servers, self.isolation, self.receipt, self.clock = servers, isolation, receipt, clock
+        self.service: ServiceRuntime | None = None
+
+    async def start(self) -> None:
+        settings = self.isolation.settings(self.servers, tick_seconds=0.1)
+        self.service = bootstrap(settings, receipt=self.receipt, tick_clock=self.clock)
+        await self.service.start()
+
+    async def stop(self) -> None:
+        if self.service is not None:
+            await self.service.stop()
+            self.service = None
+
+    async def settled(self, timeout: float = 30) -> None:
+        """Until the ticker has read the whole log and ticked on it a few times."""
+        assert self.service is not None and self.service.ticker is not None
+        ticker, store = self.service.ticker, self.service.store
+        deadline = time.monotonic() + timeout
+        while True:
+            ticks = ticker.ticks
+            head = await asyncio.to_thread(EventStore.max_position, store)
+            if ticker.state == "running" and ticker.position >= head:
+                await asyncio.sleep(0.35)
+                if ticker.ticks >= ticks + 2:
+                    return
+            assert time.monotonic() < deadline, "the ticker did not settle"
+            await asyncio.sleep(0.05)

@@ -1,13 +1,15 @@
 """Wires the contracting service: office, portal and upstream subscriptions, the read
-model, relay and probes."""
+model, the deadline ticker, relay and probes."""
 
 from __future__ import annotations
 
+from oco_shared.clock import Clock
 from oco_shared.handling import ReceiptClock
 from oco_shared.runtime import ServiceDefinition, ServiceRuntime
 from oco_shared.settings import Settings
 
 from oco_contracting.adapters.readmodel import RegionsView
+from oco_contracting.domain.deadlines import ContractingDeadlines
 from oco_contracting.entrypoints.subjects import SUBSCRIPTIONS
 
 SERVICE = "contracting"
@@ -17,10 +19,15 @@ DEFINITION = ServiceDefinition(
     default_port=8102,
     subscriptions=SUBSCRIPTIONS,
     projections=(RegionsView(),),
+    deadlines=ContractingDeadlines(),
 )
 
 
 def bootstrap(
-    settings: Settings | None = None, receipt: ReceiptClock | None = None
+    settings: Settings | None = None,
+    receipt: ReceiptClock | None = None,
+    tick_clock: Clock | None = None,
 ) -> ServiceRuntime:
-    return ServiceRuntime(DEFINITION, settings or Settings(), receipt=receipt)
+    return ServiceRuntime(
+        DEFINITION, settings or Settings(), receipt=receipt, tick_clock=tick_clock
+    )

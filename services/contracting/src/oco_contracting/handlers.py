@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from oco_shared.contract import Actor, ActorKind, Event, Message
@@ -31,14 +30,12 @@ from oco_shared.contract.events import (
     ObjectionFiled,
     ObjectionWindowClosed,
     ObligationFulfilled,
-    ObligationOverdue,
     PartyNoted,
     ProcedureNoted,
     ProductionReported,
     SelectionNoted,
     SelectionPublished,
     SelectionReopened,
-    SignalReportOverdue,
     SignalReportRecorded,
 )
 from oco_shared.contract.messages import (
@@ -55,12 +52,7 @@ from oco_shared.eventstore import NewEvent
 from oco_shared.handling import Received, UnitOfWork
 from oco_shared.rounds import Round, UnknownRound, load_round
 
-from oco_contracting.domain.followup import (
-    DueObligation,
-    DueSignalReport,
-    due_at,
-    signal_report_due,
-)
+from oco_contracting.domain.followup import signal_report_due
 from oco_contracting.domain.model import Contract, RegionContracting, contract_id, region_id
 from oco_contracting.domain.money import (
     OVERRUN_RULE,
@@ -513,55 +505,6 @@ def _refusal(message: Any, received: Received, refusals: tuple[Refusal, ...]) ->
         uitvoerder_code=received.office,
         refusals=refusals,
     )
-
-
-# The tick: overdue obligations and signal reports at procedure time.
-
-
-def overdue(uow: UnitOfWork, round_id: str, region_code: str, now: datetime) -> list[NewEvent]:
-    """The overdue events the region has not raised yet at `now`: none the second time."""
-    round_ = _known_round(round_id)
-    if round_ is None:
-        return []
-    region = _region(uow, round_id, region_code)
-    envelope = {
-        "round_id": round_id,
-        "region_code": region_code,
-        "occurred_at": now,
-        "actor": SERVICE_ACTOR,
-    }
-    decided: list[Event] = []
-    for due in due_at(region, round_, now):
-        signed = due.contract.signed
-        common = {
-            **envelope,
-            "provider_id": signed.provider.id,
-            "correlation_id": signed.correlation_id,
-            "causation_id": signed.event_id,
-            "contract_id": signed.contract_id,
-        }
-        if isinstance(due, DueObligation):
-            decided.append(
-                ObligationOverdue(
-                    **common,
-                    obligation_id=due.obligation.obligation_id,
-                    kind=due.obligation.kind,
-                    what=due.obligation.what,
-                    due_at=due.obligation.due_at,
-                    rule=due.obligation.rule,
-                )
-            )
-        elif isinstance(due, DueSignalReport):
-            decided.append(
-                SignalReportOverdue(
-                    **common,
-                    year=due.year,
-                    quarter=due.quarter,
-                    due_at=due.due_at,
-                    rule=due.rule,
-                )
-            )
-    return _appended(region, decided)
 
 
 # Shared plumbing of the handlers.

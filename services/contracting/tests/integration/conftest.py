@@ -1,5 +1,5 @@
-"""The `zorgkantoor` fixture of contracting's integration tests: contracting running, the
-upstream publishers beside it."""
+"""The fixtures of contracting's integration tests: the service running in-process on
+scripted receipt times and a ticker clock the test moves, the upstream publishers beside it."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from oco_contracting.bootstrap import bootstrap
+from contracting_support import at
+from oco_shared.clock import FixedClock
 from plumbing_support import Isolation, ScriptedReceipt, Servers
-from zorgkantoor_support import Zorgkantoor
+from zorgkantoor_support import Running, Zorgkantoor
 
 
 @pytest.fixture
-async def zorgkantoor(servers: Servers, isolation: Isolation) -> AsyncIterator[Zorgkantoor]:
-    receipt = ScriptedReceipt()
-    service = bootstrap(isolation.settings(servers), receipt=receipt)
-    await service.start()
-    connection = await nats.connect(servers.nats_url)
-    yield Zorgkantoor(connection.jetstream(), isolation, receipt)
+async def running(servers: Servers, isolation: Isolation) -> AsyncIterator[Running]:
+    run = Running(servers, isolation, ScriptedReceipt(), FixedClock(at(2026, 10, 1)))
+    await run.start()
+    yield run
+    await run.stop()
+
+
+@pytest.fixture
+async def zorgkantoor(running: Running) -> AsyncIterator[Zorgkantoor]:
+    connection = await nats.connect(running.servers.nats_url)
+    yield Zorgkantoor(connection.jetstream(), running.isolation, running.receipt)
     await connection.close()
-    await service.stop()

@@ -28,7 +28,7 @@ from contracting_support import (
 )
 from oco_contracting.adapters.readmodel import region_histories
 from plumbing_support import Isolation, Servers
-from zorgkantoor_support import Zorgkantoor
+from zorgkantoor_support import Running, Zorgkantoor
 
 pytestmark = pytest.mark.integration
 
@@ -219,3 +219,46 @@ async def listed_contracts(servers: Servers, isolation: Isolation) -> dict[str, 
     assert status == 0, err
     listed: dict[str, Any] = json.loads(out)
     return listed
+
+
+async def test_an_overdue_bcmb_obligation_is_raised_once_across_a_restart_only_for_one_new_to_oco(
+    zorgkantoor: Zorgkantoor, running: Running
+) -> None:
+    # 10000001 is new to OCO (and to the region); 10000002 was contracted here before.
+    published = await selected(zorgkantoor, {"10000001": True, "10000002": False}, places=2)
+    closed = window_closed(published)
+    await zorgkantoor.event_of("objection", closed, at(2026, 10, 3, 0, 0, 5))
+    await zorgkantoor.noted(closed)
+    contracts = {}
+    for provider, new_to_oco in (("10000001", True), ("10000002", False)):
+        signature = sign(provider, new_to_oco=new_to_oco)
+        await zorgkantoor.act(ZK, signature, at(2026, 10, 19, 10))
+        contracts[provider] = await zorgkantoor.outcome_of(signature)
+    bcmb = [o for o in contracts["10000001"]["obligations"] if o["kind"] == "bcmb_membership"]
+    assert [o["due_at"] for o in bcmb] == ["2027-05-02T00:00:00+02:00"]
+    assert not any(o["kind"] == "bcmb_membership" for o in contracts["10000002"]["obligations"])
+
+    running.clock.set(at(2027, 5, 1, 23, 59, 59))  # the last second in time
+    await running.settled()
+    assert overdue_bcmb(await zorgkantoor.published()) == []
+    await running.stop()
+
+    running.clock.set(at(2027, 5, 3, 9))  # the due date passed while the service was down
+    await running.start()
+    events = await zorgkantoor.until(lambda events: len(overdue_bcmb(events)) == 1)
+    [overdue] = overdue_bcmb(events)
+    assert (overdue["provider_id"], overdue["occurred_at"]) == (
+        "10000001",
+        "2027-05-02T00:00:00+02:00",
+    )
+    await running.stop()
+    await running.start()  # and again: nothing new
+    await running.settled()
+    await asyncio.sleep(1.0)  # a second one would be relayed by now
+    assert overdue_bcmb(await zorgkantoor.published()) == [overdue]
+
+
+def overdue_bcmb(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        e for e in events if e["type"] == "ObligationOverdue" and e["kind"] == "bcmb_membership"
+    ]
