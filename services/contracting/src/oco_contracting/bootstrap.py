@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from oco_shared.clock import Clock
 from oco_shared.handling import ReceiptClock
+from oco_shared.messaging.region_history import RegionHistoryView
 from oco_shared.runtime import ServiceDefinition, ServiceRuntime
 from oco_shared.settings import Settings
 
-from oco_contracting.adapters.readmodel import RegionsView
 from oco_contracting.domain.deadlines import ContractingDeadlines
 from oco_contracting.entrypoints.subjects import SUBSCRIPTIONS
 
@@ -18,7 +18,7 @@ DEFINITION = ServiceDefinition(
     service=SERVICE,
     default_port=8102,
     subscriptions=SUBSCRIPTIONS,
-    projections=(RegionsView(),),
+    projections=(RegionHistoryView("contracting_regions_view"),),
     deadlines=ContractingDeadlines(),
 )
 

@@ -26,7 +26,7 @@ from contracting_support import (
     selection_published,
     window_closed,
 )
-from oco_contracting.adapters.readmodel import region_histories
+from oco_shared.messaging.region_history import region_histories
 from plumbing_support import Isolation, Servers
 from zorgkantoor_support import Running, Zorgkantoor
 

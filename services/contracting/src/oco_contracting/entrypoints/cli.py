@@ -19,9 +19,9 @@ def _regions(args: argparse.Namespace) -> dict[str, Any] | None:
     import asyncpg
     from oco_shared.addresses import StartupError, redacted, resolve_addresses
     from oco_shared.contract import REGISTRY, Event
+    from oco_shared.messaging.region_history import region_histories
     from oco_shared.settings import Settings
 
-    from oco_contracting.adapters.readmodel import region_histories
     from oco_contracting.bootstrap import SERVICE
     from oco_contracting.domain.model import RegionContracting, region_id
 
