@@ -337,7 +337,7 @@ def report_client_supporter_start(
         elif obligation.obligation_id in contract.obligations:
             refusals = [
                 Refusal(
-                    code=RefusalCode.OBLIGATION_ALREADY_FULFILLED,
+                    code=RefusalCode.CLIENT_SUPPORTER_ALREADY_REPORTED,
                     text=f"Client supporter {message.client_supporter} was reported before.",
                     rule=obligation.rule,
                     field="client_supporter",
@@ -560,7 +560,7 @@ def _month_refusals(contract: Contract, year: int, month: int) -> list[Refusal]:
 
 def _not_in_round(round_: Round, what: str) -> Refusal:
     return Refusal(
-        code=RefusalCode.NO_SUCH_OBLIGATION_IN_ROUND,
+        code=RefusalCode.NOT_ASKED_IN_ROUND,
         text=f"Round {round_.id} asks for no {what}.",
         rule=round_.source.cite(),
     )

@@ -306,6 +306,14 @@ def test_register_enrolment_runs_four_months_from_each_new_client_supporters_own
     assert started.obligation.due_at == at(2027, 7, 2)  # 1 July 2027 is the last day
     [overdue] = overdue_obligations(contracting.tick(at(2027, 7, 2)))
     assert overdue.kind.value == "register_enrolment"
+    again = contracting.portal(
+        "ReportClientSupporterStart",
+        "10000001",
+        at(2027, 7, 3, 9),
+        client_supporter="CO-0042",
+        started_on="2027-07-01",
+    )
+    assert refusal_codes(again) == ["client_supporter_already_reported"]
 
 
 def test_only_the_provider_itself_reports_through_its_portal() -> None:
@@ -553,5 +561,28 @@ def test_2018_2020_asks_for_no_signal_reports() -> None:
         quarter=1,
         report=document("signal_report"),
     )
-    assert refusal_codes(refused) == ["no_such_obligation_in_round"]
+    assert refusal_codes(refused) == ["not_asked_in_round"]
     assert contracting.tick(at(2019, 1, 1)) == []
+
+
+def test_a_month_reported_again_corrects_the_earlier_figures() -> None:
+    contracting = Contracting()
+    contracting.selected_region({"10000001": False})
+    signed(contracting.sign("10000001"))
+    hours = {"year": 2027, "month": 1}
+    contracting.portal(
+        "ReportProduction",
+        "10000001",
+        at(2027, 2, 3, 9),
+        **hours,
+        hours=[{"service": 1, "hours": "100.00"}],
+    )
+    [corrected] = contracting.portal(
+        "ReportProduction",
+        "10000001",
+        at(2027, 2, 10, 9),
+        **hours,
+        hours=[{"service": 1, "hours": "50.00"}],
+    )
+    assert isinstance(corrected, ProductionReported)
+    assert (corrected.paid, corrected.paid_this_year) == (Decimal("4645.00"), Decimal("4645.00"))

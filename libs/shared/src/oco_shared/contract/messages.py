@@ -265,7 +265,8 @@ class SubmitObligationEvidence(Message):
 
 
 class ReportProduction(Message):
-    """A month's production: hours per service of the round (the productieformulier)."""
+    """A month's production: hours per service of the round (the productieformulier). A
+    month reported again corrects the earlier report."""
 
     TYPE = "ReportProduction"
     type: Literal["ReportProduction"] = "ReportProduction"

@@ -102,11 +102,10 @@ class RefusalCode(StrEnum):
     REGION_BUDGET_EXCEEDED = "region_budget_exceeded"
     NOT_A_REVIEW_MOMENT = "not_a_review_moment"
     UNKNOWN_SERVICE = "unknown_service"
-    PRODUCTION_ALREADY_REPORTED = "production_already_reported"
     UNKNOWN_OBLIGATION = "unknown_obligation"
     OBLIGATION_ALREADY_FULFILLED = "obligation_already_fulfilled"
-    NO_SUCH_OBLIGATION_IN_ROUND = "no_such_obligation_in_round"
-    SIGNAL_REPORTS_NOT_ASKED = "signal_reports_not_asked"
+    NOT_ASKED_IN_ROUND = "not_asked_in_round"
+    CLIENT_SUPPORTER_ALREADY_REPORTED = "client_supporter_already_reported"
     SIGNAL_REPORT_ALREADY_RECORDED = "signal_report_already_recorded"
 
 
