@@ -84,15 +84,7 @@ def case_opened(
     if event.region_code is None:
         return []
     region = _region(uow, event.round_id, event.region_code)
-    noted = PartyNoted(
-        **_following(event, received),
-        source_event_id=event.event_id,
-        provider=event.provider,
-        consortium_members=event.consortium_members,
-        new_to_region=event.new_to_region,
-        open=True,
-    )
-    return [NewEvent(region.id, region.version + 1, noted)]
+    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, event, True))]
 
 
 def case_closed(
@@ -104,15 +96,20 @@ def case_closed(
     party = region.parties.get(event.provider_id or "")
     if party is None:
         return []
-    noted = PartyNoted(
+    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, party, False))]
+
+
+def _party_noted(
+    event: Event, received: Received, party: AssessmentCaseOpened | PartyNoted, open_: bool
+) -> PartyNoted:
+    return PartyNoted(
         **_following(event, received),
         source_event_id=event.event_id,
         provider=party.provider,
         consortium_members=party.consortium_members,
         new_to_region=party.new_to_region,
-        open=False,
+        open=open_,
     )
-    return [NewEvent(region.id, region.version + 1, noted)]
 
 
 def selection_published(
@@ -360,16 +357,16 @@ def submit_obligation_evidence(
 ) -> Sequence[NewEvent]:
     """Evidence fulfils an open obligation; after its due date it is recorded as late."""
     region = _region(uow, message.round_id, message.region_code)
-    _, contract, refusals = _portal_checks(message, region)
+    round_, contract, refusals = _portal_checks(message, region)
     state = contract.obligations.get(message.obligation_id) if contract else None
-    if contract is not None and not refusals:
+    if round_ is not None and contract is not None and not refusals:
         if state is None:
             refusals = [
                 Refusal(
                     code=RefusalCode.UNKNOWN_OBLIGATION,
                     text=f"The contract of {message.provider_id} has no obligation "
                     f"{message.obligation_id}.",
-                    rule=contract.signed.tariff_rule,
+                    rule=round_.contract.source.cite(),
                     field="obligation_id",
                 )
             ]
@@ -406,7 +403,7 @@ def report_production(
     round_, contract, refusals = _portal_checks(message, region)
     if round_ is not None and contract is not None and not refusals:
         refusals = service_refusals(round_, message.hours) + _month_refusals(
-            contract, message.year, message.month
+            round_, contract, message.year, message.month
         )
     if contract is None or refusals:
         return _refused(region, message, received, refusals)
@@ -465,7 +462,7 @@ def submit_signal_report(
                 )
             ]
         else:
-            refusals = _month_refusals(contract, message.year, message.quarter * 3)
+            refusals = _month_refusals(round_, contract, message.year, message.quarter * 3)
     if contract is None or due is None or refusals:
         return _refused(region, message, received, refusals)
     recorded = SignalReportRecorded(
@@ -543,7 +540,7 @@ def _portal_checks(
     return round_, region.contract_of(message.provider_id), refusals
 
 
-def _month_refusals(contract: Contract, year: int, month: int) -> list[Refusal]:
+def _month_refusals(round_: Round, contract: Contract, year: int, month: int) -> list[Refusal]:
     first = contract.signed.starts_on.replace(day=1)
     if first <= first.replace(year=year, month=month) <= contract.signed.ends_on:
         return []
@@ -552,7 +549,7 @@ def _month_refusals(contract: Contract, year: int, month: int) -> list[Refusal]:
             code=RefusalCode.OUTSIDE_CONTRACT_PERIOD,
             text=f"{year}-{month:02d} lies outside the contract, which runs "
             f"{contract.signed.starts_on} to {contract.signed.ends_on}.",
-            rule=contract.signed.tariff_rule,
+            rule=round_.contract.source.cite(),
             field="month",
         )
     ]
