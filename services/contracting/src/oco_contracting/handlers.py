@@ -162,7 +162,9 @@ def objection_filed(
 def objection_answered(
     event: ObjectionAnswered, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
-    return _procedure_noted(event, received, uow, objection_id=event.objection_id)
+    return _procedure_noted(
+        event, received, uow, objection_id=event.objection_id, decision=event.decision
+    )
 
 
 def kort_geding_filed(

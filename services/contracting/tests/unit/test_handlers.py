@@ -586,3 +586,21 @@ def test_a_month_reported_again_corrects_the_earlier_figures() -> None:
     )
     assert isinstance(corrected, ProductionReported)
     assert (corrected.paid, corrected.paid_this_year) == (Decimal("4645.00"), Decimal("4645.00"))
+
+
+def test_an_upheld_answer_holds_up_signing_even_before_assessment_reopens_the_region() -> None:
+    # The answer arrives on the objection stream; assessment's reopening and its next
+    # edition on the assessment stream, which contracting may read later.
+    contracting = Contracting()
+    published = contracting.selected_region({"10000001": False}, places=1)
+    filed = objection_filed(published, "10000002")
+    contracting.objection(filed, at(2026, 10, 1, 12))
+    contracting.objection(objection_answered(filed, "upheld"), at(2026, 10, 16, 12))
+    assert refusal_codes(contracting.sign("10000001")) == ["selection_reopened"]
+    second = selection_published(
+        [outcome("10000001", selected=False), outcome("10000002")], places=1, edition=2
+    )
+    contracting.assessment(selection_reopened(published), at(2026, 10, 16, 13))
+    contracting.assessment(second, at(2026, 10, 20, 10))
+    contracting.objection(window_closed(second), at(2026, 11, 4))
+    signed(contracting.sign("10000002", at(2026, 11, 5, 10)))

@@ -489,6 +489,9 @@ class ProcedureNoted(Event):
     selection_event_id: uuid.UUID | None = None
     edition: int | None = Field(default=None, ge=1)
     objection_id: uuid.UUID | None = None
+    decision: ObjectionDecision | None = Field(
+        default=None, description="of an answer: an upheld one holds signing until a new edition"
+    )
     suspends_procedure: bool = False
 
 

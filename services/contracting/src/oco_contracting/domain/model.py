@@ -31,9 +31,10 @@ from oco_shared.contract.events import (
     SignalReportOverdue,
     SignalReportRecorded,
 )
-from oco_shared.contract.parts import Obligation, Outcome, PartyOutcome
+from oco_shared.contract.parts import ObjectionDecision, Obligation, Outcome, PartyOutcome
 
 NAMESPACE = uuid.UUID("2f4e6a8c-0b1d-4e3f-8a5c-7d9e1f3a5b7c")
+UPHELD = (ObjectionDecision.UPHELD, ObjectionDecision.PARTIALLY_UPHELD)
 
 
 def region_id(round_id: str, region_code: str) -> uuid.UUID:
@@ -92,14 +93,25 @@ class Contract:
 
 
 @dataclass
+class Objection:
+    """An objection against one edition of the region's selection, and its answer."""
+
+    edition: int | None
+    answered: bool = False
+    upheld: bool = False
+
+
+@dataclass
 class RegionContracting:
     id: uuid.UUID
     version: int = 0
     parties: dict[str, PartyNoted] = field(default_factory=dict)
     selection: SelectionNoted | None = None
-    reopened: bool = False
+    # Editions that an upheld objection reopened (or will: assessment's SelectionReopened
+    # and the objection's answer arrive on different streams, in either order).
+    reopened_editions: set[int] = field(default_factory=set)
     windows_closed: set[uuid.UUID] = field(default_factory=set)  # selection event ids
-    objections: dict[uuid.UUID, bool] = field(default_factory=dict)  # id -> answered
+    objections: dict[uuid.UUID, Objection] = field(default_factory=dict)
     suspending_kort_gedingen: list[uuid.UUID] = field(default_factory=list)
     contracts: dict[str, Contract] = field(default_factory=dict)
     region_budget: dict[int, Decimal] = field(default_factory=dict)
@@ -116,7 +128,7 @@ class RegionContracting:
         if isinstance(event, PartyNoted):
             self.parties[event.provider.id] = event
         elif isinstance(event, SelectionNoted):
-            self.selection, self.reopened = event, False
+            self.selection = event
         elif isinstance(event, ProcedureNoted):
             self._note(event)
         elif isinstance(event, ContractSigned):
@@ -150,14 +162,18 @@ class RegionContracting:
         # ContractRefused and ContractingRefused change nothing that is decided here.
 
     def _note(self, event: ProcedureNoted) -> None:
-        if event.source_type == "SelectionReopened":
-            self.reopened = True
+        if event.source_type == "SelectionReopened" and event.edition:
+            self.reopened_editions.add(event.edition)
         elif event.source_type == "ObjectionWindowClosed" and event.selection_event_id:
             self.windows_closed.add(event.selection_event_id)
         elif event.source_type == "ObjectionFiled" and event.objection_id:
-            self.objections.setdefault(event.objection_id, False)
+            self.objections.setdefault(event.objection_id, Objection(event.edition))
         elif event.source_type == "ObjectionAnswered" and event.objection_id:
-            self.objections[event.objection_id] = True
+            objection = self.objections.setdefault(event.objection_id, Objection(None))
+            objection.answered = True
+            objection.upheld = event.decision in UPHELD
+            if objection.upheld and objection.edition is not None:
+                self.reopened_editions.add(objection.edition)
         elif event.source_type == "KortGedingFiled" and event.suspends_procedure:
             self.suspending_kort_gedingen.append(event.source_event_id)
 
@@ -176,9 +192,15 @@ class RegionContracting:
         outcome = self.outcome_of(provider_id)
         return outcome is not None and outcome.outcome is Outcome.SELECTED
 
+    @property
+    def reopened(self) -> bool:
+        """An upheld objection against the latest edition: a new edition will follow."""
+        edition = self.selection.edition if self.selection else 0
+        return any(reopened >= edition for reopened in self.reopened_editions)
+
     def unanswered_objections(self) -> list[uuid.UUID]:
         return sorted(
-            (objection for objection, answered in self.objections.items() if not answered),
+            (identity for identity, objection in self.objections.items() if not objection.answered),
             key=str,
         )
 

@@ -91,7 +91,7 @@ def _selection_refusals(region: RegionContracting, provider_id: str) -> list[Ref
         refusals.append(
             Refusal(
                 code=RefusalCode.SELECTION_REOPENED,
-                text=f"An upheld objection reopened edition {region.selection.edition} of "
+                text=f"An upheld objection reopens edition {region.selection.edition} of "
                 "this region's selection; sign against its next edition.",
                 rule=OBJECTION_RULE,
             )
