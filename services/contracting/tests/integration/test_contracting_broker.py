@@ -71,7 +71,7 @@ async def selected(
 async def test_a_signature_waits_for_the_windows_and_the_answers_and_the_places_hold(
     zorgkantoor: Zorgkantoor, servers: Servers, isolation: Isolation
 ) -> None:
-    published = await selected(zorgkantoor, {"10000001": False, "10000002": True}, places=1)
+    published = await selected(zorgkantoor, {"10000001": False}, places=1)
     await zorgkantoor.noted(published)
 
     before_close = sign("10000001")
@@ -106,16 +106,28 @@ async def test_a_signature_waits_for_the_windows_and_the_answers_and_the_places_
         "92.90",
     )
 
-    # Even where a selection names more selected parties than places, no contract goes
-    # beyond them.
+    # The court has 10000002 selected for the one place: edition 2, whose windows close
+    # in turn; the place is taken by the contract already signed.
+    second = selection_published(
+        [outcome("10000001", selected=False), outcome("10000002")], places=1, edition=2
+    )
+    await zorgkantoor.event_of("assessment", second, at(2026, 11, 2, 10))
+    second_closed = window_closed(second)
+    await zorgkantoor.event_of("objection", second_closed, at(2026, 11, 17))
+    await zorgkantoor.noted(second_closed)
+    await zorgkantoor.noted(second)
     beyond = sign("10000002")
-    await zorgkantoor.act(ZK, beyond, at(2026, 10, 21, 11))
+    await zorgkantoor.act(ZK, beyond, at(2026, 11, 20, 10))
     assert codes(await zorgkantoor.outcome_of(beyond)) == ["region_full"]
 
     listed = await listed_contracts(servers, isolation)
     [shown] = listed["regions"]["amsterdam"]
     assert shown["provider_id"] == "10000001"
     assert shown["years"][0]["ceiling"] == "125000.00"
+    status, out, _ = oco(servers, isolation, "contracts", "list", "--round", "2027-2028")
+    assert status == 0
+    assert "amsterdam 10000001 Aanbieder 10000001: 2027-01-01 to 2028-12-31" in out
+    assert "2027: ceiling 125000.00 (provisional), paid 0.00, left 125000.00" in out
 
 
 async def test_2018_2020_no_contract_before_the_standstill_ends_on_12_october_17_00(
