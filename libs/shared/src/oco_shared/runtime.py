@@ -34,6 +34,7 @@ from oco_shared.addresses import StartupError, check_database, resolve_addresses
 from oco_shared.clock import Clock, SystemClock
 from oco_shared.eventstore import EventStore
 from oco_shared.handling import Incoming, ReceiptClock, Route
+from oco_shared.messaging.checkpoint import ChainCheckpointer
 from oco_shared.messaging.consumer import BatchConsumer
 from oco_shared.messaging.log import Wakeup
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
@@ -212,6 +213,7 @@ class ServiceRuntime:
         )
         if "relay" in settings.roles:
             self.supervisor.start(self.relay)
+            self.supervisor.start(ChainCheckpointer(self.store, self.service))
         for subscription in definition.subscriptions if "consumers" in settings.roles else ():
             consumer = BatchConsumer(
                 service=self.service,

@@ -53,6 +53,24 @@ def refusal_counts(events: list[dict[str, Any]]) -> dict[str, int]:
     )
 
 
+def differences(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[str]:
+    """Where two plays of the same seed came out differently: each region whose report
+    differs, each event type and refusal code counted differently; none when they agree."""
+    lines = []
+    for name, compared in (
+        ("region", region_report),
+        ("events of type", event_counts),
+        ("refusals coded", refusal_counts),
+    ):
+        before, after = compared(expected), compared(found)
+        lines += [
+            f"{name} {key}: expected {before.get(key)}, found {after.get(key)}"
+            for key in sorted(before.keys() | after.keys())
+            if before.get(key) != after.get(key)
+        ]
+    return lines
+
+
 def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]) -> None:
     for region, outcome in report.items():
         rejected = ", ".join(f"{kvk} ({why})" for kvk, why in outcome["rejected"].items())

@@ -634,6 +634,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         due_at=_at(2027, 5, 1, 0, 0),
         rule="000_d8e1bdfab127271e.txt 4.1 Geschiktheidseisen, eis 14 Registratie en signaleren, 3",
     ),
+    "ChainCheckpointed": _event(
+        "ChainCheckpointed",
+        region_code=None,
+        provider_id=None,
+        claimed_at=None,
+        actor=_SYSTEM | {"id": "intake"},
+        service="intake",
+        position=1000,
+        sha256=_SHA,
+        head_event_id="2d3e4f50-6172-4839-8a4b-5c6d7e8f9012",
+    ),
     "SetRegionPlaces": _message(
         "SetRegionPlaces",
         ActorKind.ZORGKANTOOR,
