@@ -230,6 +230,8 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
         uitvoerder_code=str(received.office),
         provider=agreed.provider,
         consortium_members=agreed.consortium_members,
+        # A consortium is one party; every member is jointly and severally liable
+        # (domain.md, "Who is who"; 000_d8e1bdfab127271e.txt 6, document 6).
         jointly_and_severally_liable=bool(agreed.consortium_members),
         selection_event_id=region.selection.source_event_id,
         edition=region.selection.edition,

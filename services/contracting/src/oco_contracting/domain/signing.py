@@ -25,10 +25,6 @@ from oco_shared.rounds import AMSTERDAM, DeadlineCode, MilestoneCode, Round
 from oco_contracting.domain.model import RegionContracting, obligation_id
 
 OFFICE_RULE = "README: subjects by authority (oco.office.<uitvoerder>.> carries its acts)"
-SELECTION_RULE = "000_d8e1bdfab127271e.txt 6 Inschrijvingen en procedure (uitslag per regio)"
-OBJECTION_RULE = "000_d8e1bdfab127271e.txt 6 Bezwaar (bezwaar en beantwoording vóór contractering)"
-KORT_GEDING_RULE = "round data no_suspensive_effect (000_… 6, 003_… 3.6, 002_… 3)"
-LIABILITY_RULE = "000_d8e1bdfab127271e.txt 6 Inschrijvingen en procedure (samenwerkingsverband)"
 
 
 def office_refusals(round_: Round, office: str | None, region_code: str) -> list[Refusal]:
@@ -65,8 +61,8 @@ def signing_refusals(
 ) -> list[Refusal]:
     """Every condition of a signature that does not hold at `received_at`."""
     return [
-        *_selection_refusals(region, provider_id),
-        *_objection_refusals(region),
+        *_selection_refusals(round_, region, provider_id),
+        *_objection_refusals(round_, region),
         *_standstill_refusals(round_, received_at),
         *_kort_geding_refusals(round_, region),
         *_period_refusals(round_, received_at),
@@ -75,14 +71,18 @@ def signing_refusals(
     ]
 
 
-def _selection_refusals(region: RegionContracting, provider_id: str) -> list[Refusal]:
-    """Only a party selected in the region's latest edition gets a contract."""
+def _selection_refusals(
+    round_: Round, region: RegionContracting, provider_id: str
+) -> list[Refusal]:
+    """Only a party selected in the region's latest edition gets a contract: the outcome
+    names "de aanbieders die een overeenkomst krijgen" (each round's timetable)."""
+    selection_rule = round_.milestones[MilestoneCode.OUTCOME_PUBLISHED].source.cite()
     if region.selection is None:
         return [
             Refusal(
                 code=RefusalCode.NOT_SELECTED,
                 text="The selection of this region has not been published.",
-                rule=SELECTION_RULE,
+                rule=selection_rule,
                 field="provider_id",
             )
         ]
@@ -93,7 +93,7 @@ def _selection_refusals(region: RegionContracting, provider_id: str) -> list[Ref
                 code=RefusalCode.SELECTION_REOPENED,
                 text=f"An upheld objection reopens edition {region.selection.edition} of "
                 "this region's selection; sign against its next edition.",
-                rule=OBJECTION_RULE,
+                rule=round_.deadlines[DeadlineCode.OBJECTION_ANSWER].source.cite(),
             )
         )
     if not region.selected(provider_id):
@@ -102,15 +102,18 @@ def _selection_refusals(region: RegionContracting, provider_id: str) -> list[Ref
                 code=RefusalCode.NOT_SELECTED,
                 text=f"Provider {provider_id} is not selected in edition "
                 f"{region.selection.edition} of this region's selection.",
-                rule=SELECTION_RULE,
+                rule=selection_rule,
                 field="provider_id",
             )
         )
     return refusals
 
 
-def _objection_refusals(region: RegionContracting) -> list[Refusal]:
-    """The region's objection windows (of its latest edition) closed, every objection answered."""
+def _objection_refusals(round_: Round, region: RegionContracting) -> list[Refusal]:
+    """The region's objection windows (of its latest edition) closed, every objection
+    answered: each round's timetable has objection and answer before the contracts."""
+    window_rule = round_.deadlines[DeadlineCode.OBJECTION].source.cite()
+    answer_rule = round_.deadlines[DeadlineCode.OBJECTION_ANSWER].source.cite()
     refusals = []
     if not region.windows_closed_for_latest():
         edition = region.selection.edition if region.selection else None
@@ -121,14 +124,14 @@ def _objection_refusals(region: RegionContracting) -> list[Refusal]:
                 "this region."
                 if edition
                 else "No objection window of this region has closed.",
-                rule=OBJECTION_RULE,
+                rule=window_rule,
             )
         )
     refusals += [
         Refusal(
             code=RefusalCode.OBJECTION_NOT_ANSWERED,
             text=f"Objection {objection} in this region is not answered yet.",
-            rule=OBJECTION_RULE,
+            rule=answer_rule,
         )
         for objection in region.unanswered_objections()
     ]
@@ -161,7 +164,8 @@ def _kort_geding_refusals(round_: Round, region: RegionContracting) -> list[Refu
         Refusal(
             code=RefusalCode.KORT_GEDING_PENDING,
             text=f"A kort geding ({filed}) with suspensive effect is pending in this region.",
-            rule=KORT_GEDING_RULE,
+            rule=f"{round_.deadlines[DeadlineCode.KORT_GEDING].source.cite()} "
+            "(the round gives a kort geding suspensive effect)",
         )
         for filed in region.suspending_kort_gedingen
     ]
