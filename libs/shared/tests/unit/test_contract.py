@@ -152,3 +152,14 @@ def test_an_upcaster_brings_an_older_version_to_the_current_model() -> None:
 
 def test_the_committed_json_schemas_match_the_code() -> None:
     assert drifted_schemas() == [], "run `make schemas` and commit docs/contract/schemas"
+
+
+def test_ceilings_name_each_party_once_and_production_each_service_once() -> None:
+    from oco_shared.contract.messages import ReportProduction, SetBudgetCeilings
+
+    twice = [{"provider_id": "12345678", "amount": "1.00"}] * 2
+    with pytest.raises(ValidationError, match="provider_id 12345678 appears more than once"):
+        SetBudgetCeilings.model_validate({**EXAMPLES["SetBudgetCeilings"], "ceilings": twice})
+    hours = [{"service": 1, "hours": "1.00"}] * 2
+    with pytest.raises(ValidationError, match="service 1 appears more than once"):
+        ReportProduction.model_validate({**EXAMPLES["ReportProduction"], "hours": hours})

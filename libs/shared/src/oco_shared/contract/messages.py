@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -225,6 +226,11 @@ class SetBudgetCeilings(Message):
     region_budget: Money
     ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
 
+    @model_validator(mode="after")
+    def _each_party_once(self) -> Self:
+        _once((ceiling.provider_id for ceiling in self.ceilings), "ceilings", "provider_id")
+        return self
+
 
 class ReallocateBudget(Message):
     """New ceilings for some parties of a region at a review moment, with the reason."""
@@ -237,6 +243,11 @@ class ReallocateBudget(Message):
     ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
     reason: ShortText
     review_month: int = Field(ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _each_party_once(self) -> Self:
+        _once((ceiling.provider_id for ceiling in self.ceilings), "ceilings", "provider_id")
+        return self
 
 
 class ReportClientSupporterStart(Message):
@@ -277,6 +288,11 @@ class ReportProduction(Message):
     month: int = Field(ge=1, le=12)
     hours: Annotated[tuple[ServiceHours, ...], Field(min_length=1, max_length=20)]
 
+    @model_validator(mode="after")
+    def _each_service_once(self) -> Self:
+        _once((entry.service for entry in self.hours), "hours", "service")
+        return self
+
 
 class SubmitSignalReport(Message):
     """A quarter's signal report (2022, 2027), by reference and hash."""
@@ -289,6 +305,14 @@ class SubmitSignalReport(Message):
     year: int = Field(ge=2000, le=2100)
     quarter: int = Field(ge=1, le=4)
     report: DocumentRef
+
+
+def _once(values: Iterable[object], field: str, key: str) -> None:
+    seen: set[object] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{field}: {key} {value} appears more than once")
+        seen.add(value)
 
 
 MESSAGES: tuple[type[Message], ...] = (
