@@ -15,15 +15,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC
 from pathlib import Path
 from typing import TextIO
 
 from oco_shared.contract.base import Event
 from oco_shared.rounds import UnknownRound, load_round
 
-from oco_audit import _stored_log
 from oco_audit.csv_export import EventCsv
+from oco_audit.log import LoggedEvent
 
 DRAWINGS = (".svg", ".html", ".png")
 
@@ -44,17 +43,30 @@ def _database() -> tuple[str, str, str | None]:
     return database_url, settings.schema_prefix, settings.cipher_key
 
 
-def _read(round_id: str, each: Callable[[_stored_log.LoggedEvent], None]) -> None:
+def _read(round_id: str, each: Callable[[LoggedEvent], None]) -> None:
+    """Hand every event of the round to `each`, the services' logs merged in procedure
+    time, read from one snapshot in batches (memory stays flat for the CSV)."""
     import asyncpg
     from oco_shared.addresses import redacted
+    from oco_shared.messaging.topology import SERVICES
+
+    from oco_audit.log import LogDecoder, connect, procedure_log, service_schemas, snapshot
 
     database_url, schema_prefix, cipher_key = _database()
 
     async def read() -> None:
-        async for logged in _stored_log.round_log(
-            database_url, schema_prefix, round_id, cipher_key
-        ):
-            each(logged)
+        connection = await connect(database_url)
+        try:
+            async with snapshot(connection):
+                async for logged in procedure_log(
+                    connection,
+                    service_schemas(schema_prefix, SERVICES),
+                    LogDecoder(cipher_key=cipher_key),
+                    round_id=round_id,
+                ):
+                    each(logged)
+        finally:
+            await connection.close()
 
     try:
         asyncio.run(read())
@@ -63,10 +75,9 @@ def _read(round_id: str, each: Callable[[_stored_log.LoggedEvent], None]) -> Non
 
 
 def _events(round_id: str) -> list[Event]:
-    """The round's events in procedure time (a stable sort keeps each log's own order)."""
     events: list[Event] = []
     _read(round_id, lambda logged: events.append(logged.event))
-    return sorted(events, key=lambda event: event.occurred_at.astimezone(UTC))
+    return events
 
 
 def _png(svg: str, converter: str | None) -> bytes:
