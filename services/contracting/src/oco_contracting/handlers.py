@@ -218,9 +218,9 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
             round_, region, message.provider_id, message.new_to_oco, received.at
         )
     outcome = region.outcome_of(message.provider_id)
-    if round_ is None or refusals or outcome is None or region.selection is None:
+    ceiling = outcome.provisional_budget_ceiling if outcome else None
+    if round_ is None or refusals or outcome is None or ceiling is None or not region.selection:
         return _refused(region, message, received, refusals)
-    assert outcome.provisional_budget_ceiling is not None, "a selected party has a ceiling"
     contract = contract_id(message.round_id, message.region_code, message.provider_id)
     agreed = terms(round_, region, outcome, contract, message.new_to_oco)
     signed = ContractSigned(
@@ -242,7 +242,7 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
         extendable_until=agreed.extendable_until,
         hourly_tariff=round_.tariff.amount,
         tariff_rule=round_.tariff.source.cite(),
-        provisional_budget_ceiling=outcome.provisional_budget_ceiling,
+        provisional_budget_ceiling=ceiling,
         conditions=outcome.conditions,
         obligations=agreed.obligations,
     )

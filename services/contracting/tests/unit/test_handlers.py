@@ -604,3 +604,13 @@ def test_an_upheld_answer_holds_up_signing_even_before_assessment_reopens_the_re
     contracting.assessment(second, at(2026, 10, 20, 10))
     contracting.objection(window_closed(second), at(2026, 11, 4))
     signed(contracting.sign("10000002", at(2026, 11, 5, 10)))
+
+
+def test_a_selection_without_the_partys_provisional_ceiling_is_not_signed() -> None:
+    contracting = Contracting()
+    published = selection_published(
+        [{**outcome("10000001"), "provisional_budget_ceiling": None}], places=1
+    )
+    contracting.assessment(published)
+    contracting.objection(window_closed(published))
+    assert refusal_codes(contracting.sign("10000001")) == ["ceiling_missing"]

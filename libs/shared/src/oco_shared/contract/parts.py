@@ -90,6 +90,7 @@ class RefusalCode(StrEnum):
     # Contracting: each condition of a signature, and the money and obligations after it.
     NOT_SELECTED = "not_selected"
     SELECTION_REOPENED = "selection_reopened"
+    CEILING_MISSING = "ceiling_missing"
     OBJECTION_WINDOWS_OPEN = "objection_windows_open"
     STANDSTILL = "standstill"
     KORT_GEDING_PENDING = "kort_geding_pending"

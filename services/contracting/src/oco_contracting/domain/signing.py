@@ -96,6 +96,16 @@ def _selection_refusals(
                 rule=round_.deadlines[DeadlineCode.OBJECTION_ANSWER].source.cite(),
             )
         )
+    outcome = region.outcome_of(provider_id)
+    if region.selected(provider_id) and outcome and outcome.provisional_budget_ceiling is None:
+        refusals.append(
+            Refusal(
+                code=RefusalCode.CEILING_MISSING,
+                text=f"Edition {region.selection.edition} selects {provider_id} without the "
+                "provisional budget ceiling a selected party receives.",
+                rule=selection_rule,
+            )
+        )
     if not region.selected(provider_id):
         refusals.append(
             Refusal(
