@@ -40,6 +40,7 @@ from oco_shared.contract.events import (
 )
 from oco_shared.contract.messages import (
     ReallocateBudget,
+    RecordObligationEvidence,
     ReportClientSupporterStart,
     ReportProduction,
     SetBudgetCeilings,
@@ -359,9 +360,33 @@ def report_client_supporter_start(
 def submit_obligation_evidence(
     message: SubmitObligationEvidence, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
-    """Evidence fulfils an open obligation; after its due date it is recorded as late."""
+    """The provider's evidence fulfils an open obligation; after its due date it is
+    recorded as late."""
     region = _region(uow, message.round_id, message.region_code)
     round_, contract, refusals = _portal_checks(message, region)
+    return _fulfilment(round_, region, contract, refusals, message, received)
+
+
+def record_obligation_evidence(
+    message: RecordObligationEvidence, uow: UnitOfWork, received: Received
+) -> Sequence[NewEvent]:
+    """Evidence the zorgkantoor received otherwise (the BCMB's or the Register's own word)."""
+    region = _region(uow, message.round_id, message.region_code)
+    round_, refusals = _office_checks(message, received)
+    if round_ is not None and not refusals:
+        refusals = contract_refusals(region, [message.provider_id])
+    contract = region.contract_of(message.provider_id)
+    return _fulfilment(round_, region, contract, refusals, message, received)
+
+
+def _fulfilment(
+    round_: Round | None,
+    region: RegionContracting,
+    contract: Contract | None,
+    refusals: list[Refusal],
+    message: SubmitObligationEvidence | RecordObligationEvidence,
+    received: Received,
+) -> Sequence[NewEvent]:
     state = contract.obligations.get(message.obligation_id) if contract else None
     if round_ is not None and contract is not None and not refusals:
         if state is None:

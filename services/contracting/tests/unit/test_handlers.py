@@ -614,3 +614,22 @@ def test_a_selection_without_the_partys_provisional_ceiling_is_not_signed() -> N
     contracting.assessment(published)
     contracting.objection(window_closed(published))
     assert refusal_codes(contracting.sign("10000001")) == ["ceiling_missing"]
+
+
+def test_the_zorgkantoor_records_evidence_it_received_otherwise_for_its_own_regions_only() -> None:
+    contracting = Contracting()
+    contracting.selected_region({"10000001": True})
+    contract = signed(contracting.sign("10000001", new_to_oco=True))
+    bcmb = next(o for o in contract.obligations if o.kind.value == "bcmb_membership")
+    fields = {
+        "provider_id": "10000001",
+        "region_code": "amsterdam",
+        "obligation_id": str(bcmb.obligation_id),
+        "evidence": [document("bcmb_confirmation")],
+    }
+    elsewhere = contracting.act("RecordObligationEvidence", at(2027, 3, 1), "vgz", **fields)
+    assert refusal_codes(elsewhere) == ["region_not_served"]
+    [fulfilled] = contracting.act("RecordObligationEvidence", at(2027, 3, 1), **fields)
+    assert isinstance(fulfilled, ObligationFulfilled) and not fulfilled.late
+    overdue = overdue_obligations(contracting.tick(at(2027, 8, 1)))
+    assert [o.kind.value for o in overdue] == ["regional_knowledge"]  # BCMB was shown

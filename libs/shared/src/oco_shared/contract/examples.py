@@ -776,6 +776,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         obligation_id=_OBLIGATION["obligation_id"],
         evidence=[{**DOCUMENT, "kind": "bcmb_membership", "filename": "bcmb.pdf"}],
     ),
+    "RecordObligationEvidence": _message(
+        "RecordObligationEvidence",
+        ActorKind.ZORGKANTOOR,
+        sent_at=_at(2027, 3, 20, 9, 0),
+        provider_id="12345678",
+        region_code="amsterdam",
+        obligation_id=_OBLIGATION["obligation_id"],
+        evidence=[{**DOCUMENT, "kind": "bcmb_confirmation", "filename": "bcmb-bevestiging.pdf"}],
+    ),
     "ReportProduction": _message(
         "ReportProduction",
         sent_at=_at(2027, 4, 5, 9, 0),

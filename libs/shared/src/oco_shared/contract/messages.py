@@ -275,6 +275,19 @@ class SubmitObligationEvidence(Message):
     evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
 
 
+class RecordObligationEvidence(Message):
+    """The zorgkantoor records evidence of one obligation that reached it otherwise (the
+    BCMB's or the Register's own confirmation)."""
+
+    TYPE = "RecordObligationEvidence"
+    type: Literal["RecordObligationEvidence"] = "RecordObligationEvidence"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    obligation_id: uuid.UUID
+    evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
+
+
 class ReportProduction(Message):
     """A month's production: hours per service of the round (the productieformulier). A
     month reported again corrects the earlier report."""
@@ -335,6 +348,7 @@ MESSAGES: tuple[type[Message], ...] = (
     ReallocateBudget,
     ReportClientSupporterStart,
     SubmitObligationEvidence,
+    RecordObligationEvidence,
     ReportProduction,
     SubmitSignalReport,
 )

@@ -26,6 +26,7 @@ from oco_shared.contract.events import (
 )
 from oco_shared.contract.messages import (
     ReallocateBudget,
+    RecordObligationEvidence,
     ReportClientSupporterStart,
     ReportProduction,
     SetBudgetCeilings,
@@ -46,6 +47,7 @@ OFFICE_ACTS: Mapping[type[Contract], Handler[Any]] = {
     SignContract: handlers.sign_contract,
     SetBudgetCeilings: handlers.set_budget_ceilings,
     ReallocateBudget: handlers.reallocate_budget,
+    RecordObligationEvidence: handlers.record_obligation_evidence,
 }
 
 # A contracted provider's reports and evidence, on its portal's subject.
