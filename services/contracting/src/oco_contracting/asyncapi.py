@@ -30,6 +30,7 @@ PUBLISHED = (
     events.SelectionNoted,
     events.ProcedureNoted,
     events.ContractSigned,
+    events.ContractExtended,
     events.ContractRefused,
     events.ContractingRefused,
     events.BudgetCeilingSet,

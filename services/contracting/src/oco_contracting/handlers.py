@@ -22,6 +22,7 @@ from oco_shared.contract.events import (
     BudgetOverrunThreatened,
     BudgetReallocated,
     ClientSupporterStarted,
+    ContractExtended,
     ContractingRefused,
     ContractRefused,
     ContractSigned,
@@ -39,6 +40,7 @@ from oco_shared.contract.events import (
     SignalReportRecorded,
 )
 from oco_shared.contract.messages import (
+    ExtendContract,
     ReallocateBudget,
     RecordObligationEvidence,
     ReportClientSupporterStart,
@@ -66,6 +68,7 @@ from oco_contracting.domain.money import (
     service_refusals,
 )
 from oco_contracting.domain.signing import (
+    extension_refusals,
     office_refusals,
     register_obligation,
     signing_refusals,
@@ -248,6 +251,33 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
         obligations=agreed.obligations,
     )
     return [NewEvent(region.id, region.version + 1, signed)]
+
+
+def extend_contract(
+    message: ExtendContract, uow: UnitOfWork, received: Received
+) -> Sequence[NewEvent]:
+    """A contract the round lets the zorgkantoor extend (2018-2020: a new organisation's
+    one-year contract, up to 31 December 2020), before it ends."""
+    region = _region(uow, message.round_id, message.region_code)
+    round_, refusals = _office_checks(message, received)
+    if round_ is not None and not refusals:
+        refusals = contract_refusals(region, [message.provider_id])
+    contract = region.contract_of(message.provider_id)
+    if round_ is not None and contract is not None and not refusals:
+        refusals = extension_refusals(round_, contract, message.until, received.at)
+    limit = contract.signed.extendable_until if contract else None
+    if round_ is None or contract is None or limit is None or refusals:
+        return _refused(region, message, received, refusals)
+    extended = ContractExtended(
+        **_acting(message, received, message.provider_id),
+        message_id=message.message_id,
+        contract_id=contract.id,
+        uitvoerder_code=str(received.office),
+        ended_on=contract.ends_on,
+        ends_on=message.until,
+        extendable_until=limit,
+    )
+    return [NewEvent(region.id, region.version + 1, extended)]
 
 
 def set_budget_ceilings(
@@ -571,13 +601,13 @@ def _portal_checks(
 
 def _month_refusals(round_: Round, contract: Contract, year: int, month: int) -> list[Refusal]:
     first = contract.signed.starts_on.replace(day=1)
-    if first <= first.replace(year=year, month=month) <= contract.signed.ends_on:
+    if first <= first.replace(year=year, month=month) <= contract.ends_on:
         return []
     return [
         Refusal(
             code=RefusalCode.OUTSIDE_CONTRACT_PERIOD,
             text=f"{year}-{month:02d} lies outside the contract, which runs "
-            f"{contract.signed.starts_on} to {contract.signed.ends_on}.",
+            f"{contract.signed.starts_on} to {contract.ends_on}.",
             rule=round_.contract.source.cite(),
             field="month",
         )

@@ -3,7 +3,7 @@ production and signal reports."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from contracting_support import (
@@ -30,6 +30,7 @@ from oco_shared.contract.events import (
     BudgetOverrunThreatened,
     BudgetReallocated,
     ClientSupporterStarted,
+    ContractExtended,
     ContractingRefused,
     ContractRefused,
     ContractSigned,
@@ -633,3 +634,33 @@ def test_the_zorgkantoor_records_evidence_it_received_otherwise_for_its_own_regi
     assert isinstance(fulfilled, ObligationFulfilled) and not fulfilled.late
     overdue = overdue_obligations(contracting.tick(at(2027, 8, 1)))
     assert [o.kind.value for o in overdue] == ["regional_knowledge"]  # BCMB was shown
+
+
+def test_2018_2020_a_new_organisations_contract_is_extended_up_to_2020_before_it_ends() -> None:
+    contracting = Contracting("2018-2020")
+    contracting.selected_region({"10000001": False, "10000002": True})
+    signed(contracting.sign("10000001"))
+    signed(contracting.sign("10000002"))
+
+    def extend(provider: str, until: str, when: datetime) -> list[Event]:
+        return contracting.act(
+            "ExtendContract", when, provider_id=provider, region_code="amsterdam", until=until
+        )
+
+    assert refusal_codes(extend("10000001", "2021-12-31", at(2018, 10, 1))) == ["not_extendable"]
+    assert refusal_codes(extend("10000002", "2021-12-31", at(2018, 10, 1))) == ["not_extendable"]
+    [extended] = extend("10000002", "2019-12-31", at(2018, 10, 1))
+    assert isinstance(extended, ContractExtended)
+    assert (extended.ended_on, extended.ends_on) == (date(2018, 12, 31), date(2019, 12, 31))
+    late = extend("10000002", "2020-12-31", at(2020, 1, 2))
+    assert refusal_codes(late) == ["not_extendable"]
+    # Ceilings follow the extended contract into 2019.
+    [ceiling] = contracting.act(
+        "SetBudgetCeilings",
+        at(2019, 2, 1),
+        region_code="amsterdam",
+        year=2019,
+        region_budget="300000.00",
+        ceilings=[{"provider_id": "10000002", "amount": "90000.00"}],
+    )
+    assert isinstance(ceiling, BudgetCeilingSet)

@@ -6,8 +6,11 @@ from datetime import date
 from uuid import UUID
 
 from contracting_support import at
+from oco_contracting.domain.deadlines import ContractingDeadlines
 from oco_contracting.domain.followup import signal_report_due
 from oco_contracting.domain.signing import contracting_period, register_obligation
+from oco_shared.contract.events import ContractExtended
+from oco_shared.contract.examples import EXAMPLES
 from oco_shared.rounds import load_round
 
 
@@ -40,3 +43,16 @@ def test_register_enrolment_is_due_four_months_after_the_persons_own_start() -> 
     # 31 October + 4 months is 29 February 2028 (no 31st; a leap year), in time all that day.
     assert obligation.due_at == at(2028, 3, 1)
     assert register_obligation(load_round("2022"), contract, "CO-0007", date(2022, 3, 1)) is None
+
+
+def test_an_extended_contract_is_watched_for_the_signal_reports_of_its_new_quarters() -> None:
+    extended = ContractExtended.model_validate(
+        {
+            **EXAMPLES["ContractExtended"],
+            "round_id": "2022",
+            "ended_on": "2022-12-31",
+            "ends_on": "2023-06-30",
+            "extendable_until": "2023-12-31",
+        }
+    )
+    assert ContractingDeadlines().watch(extended) == [at(2023, 5, 1), at(2023, 8, 1)]

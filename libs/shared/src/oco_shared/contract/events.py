@@ -534,6 +534,27 @@ class ContractSigned(Event):
         return self
 
 
+class ContractExtended(Event):
+    """A one-year contract extended within the term the round allows (2018-2020: new
+    organisations up to 31 December 2020, 002_ecc96e9cc94e3a31.txt 1.6)."""
+
+    TYPE = "ContractExtended"
+    type: Literal["ContractExtended"] = "ContractExtended"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    uitvoerder_code: ShortText
+    ended_on: dt.date = Field(description="the contract's end before the extension")
+    ends_on: dt.date
+    extendable_until: dt.date
+
+    @model_validator(mode="after")
+    def _within_the_term(self) -> Self:
+        if not self.ended_on < self.ends_on <= self.extendable_until:
+            raise ValueError("ends_on must lie after ended_on and not after extendable_until")
+        return self
+
+
 class ContractRefused(Event):
     """A signature refused, naming every condition that did not hold."""
 
@@ -741,6 +762,7 @@ EVENTS: tuple[type[Event], ...] = (
     SelectionNoted,
     ProcedureNoted,
     ContractSigned,
+    ContractExtended,
     ContractRefused,
     ContractingRefused,
     BudgetCeilingSet,

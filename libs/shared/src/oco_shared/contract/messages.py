@@ -214,6 +214,17 @@ class SignContract(Message):
     new_to_oco: bool
 
 
+class ExtendContract(Message):
+    """The zorgkantoor extends a contract that the round lets it extend, to `until`."""
+
+    TYPE = "ExtendContract"
+    type: Literal["ExtendContract"] = "ExtendContract"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    until: dt.date
+
+
 class SetBudgetCeilings(Message):
     """Definitive yearly ceilings for contracted parties of a region, once the national
     budget is divided over the regions."""
@@ -344,6 +355,7 @@ MESSAGES: tuple[type[Message], ...] = (
     AnswerObjection,
     ReportKortGeding,
     SignContract,
+    ExtendContract,
     SetBudgetCeilings,
     ReallocateBudget,
     ReportClientSupporterStart,

@@ -99,6 +99,7 @@ class RefusalCode(StrEnum):
     ALREADY_CONTRACTED = "already_contracted"
     NEW_TO_OCO_CONTRADICTED = "new_to_oco_contradicted"
     NO_CONTRACT = "no_contract"
+    NOT_EXTENDABLE = "not_extendable"
     OUTSIDE_CONTRACT_PERIOD = "outside_contract_period"
     REGION_BUDGET_EXCEEDED = "region_budget_exceeded"
     NOT_A_REVIEW_MOMENT = "not_a_review_moment"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from oco_shared.contract import Actor, ActorKind, Event
 from oco_shared.contract.events import (
     ClientSupporterStarted,
+    ContractExtended,
     ContractSigned,
     ObligationOverdue,
     SignalReportOverdue,
@@ -29,6 +30,7 @@ from oco_contracting.domain.followup import (
     DueSignalReport,
     due_at,
     quarters,
+    quarters_between,
     signal_report_due,
 )
 from oco_contracting.domain.model import Contract, RegionContracting
@@ -49,6 +51,14 @@ class ContractingDeadlines:
                 if (due := signal_report_due(round_, year, quarter)) is not None
             ]
             return [*(o.due_at for o in event.obligations), *signal_reports]
+        if isinstance(event, ContractExtended):
+            round_ = load_round(event.round_id)
+            extra = quarters_between(event.ended_on + timedelta(days=1), event.ends_on)
+            return [
+                due
+                for year, quarter in extra
+                if (due := signal_report_due(round_, year, quarter)) is not None
+            ]
         if isinstance(event, ClientSupporterStarted):
             return [event.obligation.due_at]
         return []

@@ -55,13 +55,17 @@ def signal_report_due(round_: Round, year: int, quarter: int) -> datetime | None
 
 
 def quarters(contract: Contract) -> list[tuple[int, int]]:
-    """The quarters the contract runs in."""
-    signed = contract.signed
+    """The quarters the contract runs in (as extended)."""
+    return quarters_between(contract.signed.starts_on, contract.ends_on)
+
+
+def quarters_between(first: date, last: date) -> list[tuple[int, int]]:
+    """The quarters that end from `first` to `last`, both included."""
     return [
         (year, quarter)
-        for year in contract.years()
+        for year in range(first.year, last.year + 1)
         for quarter in (1, 2, 3, 4)
-        if signed.starts_on <= quarter_end(year, quarter) <= signed.ends_on
+        if first <= quarter_end(year, quarter) <= last
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -21,6 +22,7 @@ from oco_shared.contract.events import (
     BudgetOverrunThreatened,
     BudgetReallocated,
     ClientSupporterStarted,
+    ContractExtended,
     ContractSigned,
     ObligationFulfilled,
     ObligationOverdue,
@@ -68,6 +70,7 @@ class Contract:
     """One signed contract and what followed it."""
 
     signed: ContractSigned
+    extended_to: date | None = None
     obligations: dict[uuid.UUID, ObligationState] = field(default_factory=dict)
     ceilings: dict[int, Decimal] = field(default_factory=dict)  # definitive, per year
     production: dict[tuple[int, int], ProductionReported] = field(default_factory=dict)
@@ -79,8 +82,12 @@ class Contract:
     def id(self) -> uuid.UUID:
         return self.signed.contract_id
 
+    @property
+    def ends_on(self) -> date:
+        return self.extended_to or self.signed.ends_on
+
     def years(self) -> range:
-        return range(self.signed.starts_on.year, self.signed.ends_on.year + 1)
+        return range(self.signed.starts_on.year, self.ends_on.year + 1)
 
     def ceiling(self, year: int) -> tuple[Decimal, Literal["provisional", "definitive"]]:
         """The year's ceiling: definitive once set, else the provisional one of the selection."""
@@ -136,6 +143,8 @@ class RegionContracting:
             for obligation in event.obligations:
                 contract.obligations[obligation.obligation_id] = ObligationState(obligation)
             self.contracts[event.provider.id] = contract
+        elif isinstance(event, ContractExtended):
+            self._contract(event).extended_to = event.ends_on
         elif isinstance(event, BudgetCeilingSet):
             self.region_budget[event.year] = event.region_budget
             self._contract(event).ceilings[event.year] = event.ceiling

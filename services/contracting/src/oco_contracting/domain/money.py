@@ -50,7 +50,7 @@ def contract_refusals(
                 Refusal(
                     code=RefusalCode.OUTSIDE_CONTRACT_PERIOD,
                     text=f"The contract of {provider_id} runs {contract.signed.starts_on} to "
-                    f"{contract.signed.ends_on}, not in {year}.",
+                    f"{contract.ends_on}, not in {year}.",
                     rule=BUDGET_RULE,
                     field="year",
                 )

@@ -22,7 +22,7 @@ from oco_shared.contract.parts import (
 from oco_shared.deadlines import deadline_for, local
 from oco_shared.rounds import AMSTERDAM, DeadlineCode, MilestoneCode, Round
 
-from oco_contracting.domain.model import RegionContracting, obligation_id
+from oco_contracting.domain.model import Contract, RegionContracting, obligation_id
 
 OFFICE_RULE = "README: subjects by authority (oco.office.<uitvoerder>.> carries its acts)"
 
@@ -244,6 +244,36 @@ def _statement_refusals(
             "so it is not new to OCO.",
             rule="000_d8e1bdfab127271e.txt 4.1 eis 7 (nieuwe OCO-aanbieders)",
             field="new_to_oco",
+        )
+    ]
+
+
+def extension_refusals(
+    round_: Round, contract: Contract, until: date, received_at: datetime
+) -> list[Refusal]:
+    """Only a contract the round makes extendable, to a later end within its limit,
+    agreed before the contract ends."""
+    limit = contract.signed.extendable_until
+    ends = datetime.combine(contract.ends_on + timedelta(days=1), time(0), tzinfo=AMSTERDAM)
+    problem = None
+    if limit is None:
+        problem = f"Round {round_.id} makes this contract not extendable."
+    elif not contract.ends_on < until <= limit:
+        problem = (
+            f"The contract ends {contract.ends_on}; it may be extended to a later date up to "
+            f"{limit}, not to {until}."
+        )
+    elif received_at >= ends:
+        problem = f"The contract ended {contract.ends_on}; an extension comes before the end."
+    if problem is None:
+        return []
+    return [
+        Refusal(
+            code=RefusalCode.NOT_EXTENDABLE,
+            text=problem,
+            rule=round_.contract.source.cite(),
+            field="until",
+            deadline=ends if limit is not None and received_at >= ends else None,
         )
     ]
 

@@ -27,7 +27,7 @@ def _shown(contract: Contract) -> dict[str, Any]:
         "consortium_members": [member.id for member in signed.consortium_members],
         "jointly_and_severally_liable": signed.jointly_and_severally_liable,
         "starts_on": str(signed.starts_on),
-        "ends_on": str(signed.ends_on),
+        "ends_on": str(contract.ends_on),
         "extendable_until": str(signed.extendable_until) if signed.extendable_until else None,
         "hourly_tariff": str(signed.hourly_tariff),
         "signed_at": signed.occurred_at.isoformat(),

@@ -25,6 +25,7 @@ from oco_shared.contract.events import (
     SelectionReopened,
 )
 from oco_shared.contract.messages import (
+    ExtendContract,
     ReallocateBudget,
     RecordObligationEvidence,
     ReportClientSupporterStart,
@@ -45,6 +46,7 @@ PORTAL_SUBJECT = "contracting"
 # The acts of a zorgkantoor, all on its one office subject.
 OFFICE_ACTS: Mapping[type[Contract], Handler[Any]] = {
     SignContract: handlers.sign_contract,
+    ExtendContract: handlers.extend_contract,
     SetBudgetCeilings: handlers.set_budget_ceilings,
     ReallocateBudget: handlers.reallocate_budget,
     RecordObligationEvidence: handlers.record_obligation_evidence,
