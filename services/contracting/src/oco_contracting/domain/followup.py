@@ -34,7 +34,7 @@ class DueSignalReport:
     rule: str
 
 
-Due = DueObligation | DueSignalReport
+Overdue = DueObligation | DueSignalReport
 
 
 def quarter_end(year: int, quarter: int) -> date:
@@ -73,9 +73,9 @@ def _passed(due: datetime, now: datetime) -> bool:
     return now.astimezone(UTC) >= due.astimezone(UTC)
 
 
-def due_at(region: RegionContracting, round_: Round, now: datetime) -> list[Due]:
+def due_at(region: RegionContracting, round_: Round, now: datetime) -> list[Overdue]:
     """Every overdue event the region has not raised yet at `now`, in due order."""
-    found: list[tuple[datetime, str, Due]] = []
+    found: list[tuple[datetime, str, Overdue]] = []
     for contract in region.contracts.values():
         for state in contract.obligations.values():
             pending = state.fulfilled is None and not state.overdue
