@@ -152,11 +152,12 @@ def payment(contract: Contract, year: int, month: int, hours: Iterable[ServiceHo
     total_hours = sum((entry.hours for entry in hours), Decimal(0))
     amount = cents(total_hours * tariff)
     ceiling, kind = contract.ceiling(year)
-    earlier = [r for r in contract.reported(year) if r.month != month]
-    paid_before = sum((r.paid for r in earlier), Decimal(0))
+    # The year's other months (a month reported again replaces its earlier report).
+    others = [r for r in contract.reported(year) if r.month != month]
+    paid_before = sum((r.paid for r in others), Decimal(0))
     paid = min(amount, max(ceiling - paid_before, Decimal(0)))
-    produced = sum((r.amount for r in earlier), Decimal(0)) + amount
-    latest = max([month, *(r.month for r in earlier)])
+    produced = sum((r.amount for r in others), Decimal(0)) + amount
+    latest = max([month, *(r.month for r in others)])
     return Payment(
         total_hours=total_hours,
         amount=amount,
