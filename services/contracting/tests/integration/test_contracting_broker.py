@@ -128,6 +128,12 @@ async def test_a_signature_waits_for_the_windows_and_the_answers_and_the_places_
     assert status == 0
     assert "amsterdam 10000001 Aanbieder 10000001: 2027-01-01 to 2028-12-31" in out
     assert "2027: ceiling 125000.00 (provisional), paid 0.00, left 125000.00" in out
+    status, out, _ = oco(
+        servers, isolation, "contracts", "list", "--round", "2027-2028", "--region", "utrecht"
+    )
+    assert (status, out.strip()) == (0, "no contracts in 2027-2028 utrecht")
+    status, _, err = oco(servers, isolation, "contracts", "list", "--round", "1999")
+    assert status == 2 and "1999" in err
 
 
 async def test_2018_2020_no_contract_before_the_standstill_ends_on_12_october_17_00(
