@@ -38,7 +38,13 @@ import structlog
 
 from oco_shared.clock import Clock, require_aware
 from oco_shared.contract import Event
-from oco_shared.eventstore import BatchReader, EventStore, NewEvent, Recording
+from oco_shared.eventstore import (
+    BatchReader,
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    Recording,
+)
 from oco_shared.messaging.consumer import close_quietly, hold_advisory_lock
 from oco_shared.messaging.log import Wakeup, wait_for_wakeup
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
@@ -240,15 +246,24 @@ class DeadlineTicker:
         stamp = self._stamp(now)
         try:
             count = await asyncio.to_thread(self._record, aggregates, now, stamp)
+        except ConcurrencyConflict as conflict:
+            # A consumer recorded in the same aggregate meanwhile: look again next tick,
+            # with what it recorded.
+            log.info("ticker.conflict", ticker=self.name, error=str(conflict)[:300])
+            count = 0
+            self._look_again(aggregates, now)
         except Exception:
-            for aggregate_id in aggregates:  # looked at again on the next tick
-                self.schedule.add(now, aggregate_id)
+            self._look_again(aggregates, now)
             raise
         if count:
             self.recorded += count
             self.wakeup.notify()
             log.info("ticker.recorded", ticker=self.name, count=count, now=now.isoformat())
         return count
+
+    def _look_again(self, aggregates: list[uuid.UUID], now: datetime) -> None:
+        for aggregate_id in aggregates:
+            self.schedule.add(now, aggregate_id)
 
     def _stamp(self, now: datetime) -> dict[str, Any]:
         """On a rehearsal clock, the rehearsal every raised event belongs to."""
