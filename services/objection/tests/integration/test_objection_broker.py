@@ -18,8 +18,8 @@ from desk_support import Desk, Documents, Running, of_type
 from objection_support import ZK, answer, at, kort_geding, objection, selection_published
 from oco_objection.domain.model import objection_id_of
 from oco_shared.contract.examples import EXAMPLES
-from oco_shared.eventstore import EventStore
 from plumbing_support import stored_event_count
+from ticking_support import ticker_settled
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +122,7 @@ async def test_a_late_publication_moves_the_window_and_an_unanswered_objection_f
     filed = await desk.decided(after_the_published_date)
     assert instant(filed["window_closes_at"]) == at(2026, 10, 10)
     running.clock.set(at(2026, 10, 9, 23, 59, 59))
-    await settled(running)
+    await ticker_settled(running.service)
     assert of_type(await desk.events(), "ObjectionWindowClosed") == []  # not on 2 October
     running.clock.set(at(2026, 10, 17, 0, 0, 1))
     events = await desk.until(lambda e: len(of_type(e, "ObjectionAnswerOverdue")) == 1)
@@ -171,7 +171,7 @@ async def test_a_restart_across_the_deadline_closes_each_window_exactly_once(
     await desk.portal(before, at(2026, 10, 1, 12))
     await desk.decided(before)
     running.clock.set(at(2026, 10, 2, 23, 59, 59))
-    await settled(running)
+    await ticker_settled(running.service)
     assert of_type(await desk.events(), "ObjectionWindowClosed") == []
     await running.stop()
 
@@ -181,7 +181,7 @@ async def test_a_restart_across_the_deadline_closes_each_window_exactly_once(
     assert {c[2] for c in closings(events)} == {at(2026, 10, 3)}
     await running.stop()
     await running.start()  # and again: nothing new
-    await settled(running)
+    await ticker_settled(running.service)
     await asyncio.sleep(1.0)  # a second closing would be relayed now
     assert closings(await desk.events()) == closings(events)
     schema = f"{running.isolation.schema_prefix}objection"
@@ -212,22 +212,6 @@ async def test_what_arrives_on_three_subjects_is_judged_in_the_order_it_was_rece
     assert (await desk.decided(filed, timeout=120))["type"] == "ObjectionFiled"
     assert (await desk.decided(given))["type"] == "ObjectionAnswered"
     assert (await desk.decided(started))["type"] == "KortGedingFiled"
-
-
-async def settled(running: Running, timeout: float = 30) -> None:
-    """Until the ticker has read the whole log and ticked on it a few times."""
-    assert running.service is not None and running.service.ticker is not None
-    ticker, store = running.service.ticker, running.service.store
-    deadline = time.monotonic() + timeout
-    while True:
-        ticks = ticker.ticks
-        head = await asyncio.to_thread(EventStore.max_position, store)
-        if ticker.state == "running" and ticker.position >= head:
-            await asyncio.sleep(0.35)
-            if ticker.ticks >= ticks + 2:
-                return
-        assert time.monotonic() < deadline, "the ticker did not settle"
-        await asyncio.sleep(0.05)
 
 
 async def listing(
