@@ -66,6 +66,15 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    """The last link of a service's hash chain and the event it covers."""
+
+    position: int
+    sha256: bytes
+    event: Event
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """An event ready to publish: its type, id, JSON payload and headers."""
 
@@ -140,6 +149,47 @@ def database_kwargs(database_url: str) -> dict[str, Any]:
     }
 
 
+# Tamper evidence: each service's log is a hash chain. The event at chain position p
+# (1, 2, ...; the notification order) carries link(p) = SHA-256(link(p-1) "\n"
+# notification_id "\n" SHA-256(originator_id "\n" version "\n" topic "\n" state)), with
+# link(0) = 32 zero bytes: a changed, removed, reordered or added event breaks it there
+# (`oco audit verify` recomputes it; the relay publishes it with each event). The links are
+# computed by PostgreSQL in the statement that inserts the events, under the store's table
+# lock, so that they follow the commit order and cost no extra round trip; only the rows
+# of that statement are chained, never a row put in the table by other means.
+GENESIS = bytes(32)
+# The headers that carry an event's link to JetStream (hex digests).
+CHAIN_POSITION = "Oco-Chain-Position"
+CHAIN_PREV = "Oco-Chain-Prev"
+CHAIN_SHA256 = "Oco-Chain-Sha256"
+CHAINED_INSERT = """
+WITH RECURSIVE inserted AS (
+    INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)
+    SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])
+    RETURNING notification_id, originator_id, originator_version, topic, state
+), batch AS (
+    SELECT array_agg(notification_id ORDER BY notification_id) AS ids,
+           array_agg(sha256(convert_to(originator_id::text || E'\n' || originator_version
+                     || E'\n' || topic || E'\n', 'UTF8') || state)
+                     ORDER BY notification_id) AS contents
+      FROM inserted
+), head AS (
+    SELECT 0 AS n, position, sha256 FROM {schema}.event_chain
+     UNION ALL SELECT 0, 0, decode(repeat('00', 32), 'hex')
+     ORDER BY position DESC LIMIT 1
+), links (n, position, notification_id, prev, sha256) AS (
+    SELECT n, position, NULL::bigint, NULL::bytea, sha256 FROM head
+     UNION ALL
+    SELECT links.n + 1, links.position + 1, batch.ids[links.n + 1], links.sha256,
+           sha256(links.sha256 || convert_to(E'\n' || batch.ids[links.n + 1] || E'\n', 'UTF8')
+                  || batch.contents[links.n + 1])
+      FROM links, batch WHERE links.n < cardinality(batch.ids)
+)
+INSERT INTO {schema}.event_chain (position, notification_id, prev, sha256)
+SELECT position, notification_id, prev, sha256 FROM links WHERE n > 0
+"""
+
+
 def _rendered(statement: Any) -> Any:
     return statement.as_bytes(None) if isinstance(statement, sql.Composable) else statement
 
@@ -168,6 +218,9 @@ class ServiceRecorder(PostgresProcessRecorder):
                 " PRIMARY KEY (upstream_stream, upstream_position))",
                 "CREATE INDEX IF NOT EXISTS dead_letters_unpublished"
                 " ON {schema}.dead_letters (recorded_at) WHERE NOT published",
+                "CREATE TABLE IF NOT EXISTS {schema}.event_chain"
+                " (position bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE,"
+                " prev bytea NOT NULL, sha256 bytea NOT NULL)",
             )
         ]
         # Statements rendered once: psycopg then caches their parsing, which a composed
@@ -200,15 +253,20 @@ class ServiceRecorder(PostgresProcessRecorder):
             ).format(schema=schema, table=sql.Identifier(self.events_table_name))
         )
         self._insert_columns = _rendered(
-            sql.SQL(
-                "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-            ).format(schema=schema, table=sql.Identifier(self.events_table_name))
+            sql.SQL(CHAINED_INSERT).format(
+                schema=schema, table=sql.Identifier(self.events_table_name)
+            )
         )
         self._select_aggregates = _rendered(
             sql.SQL(
                 "SELECT originator_id, state FROM {schema}.{table} WHERE originator_id = ANY(%s)"
                 " ORDER BY originator_id, originator_version"
+            ).format(schema=schema, table=sql.Identifier(self.events_table_name))
+        )
+        self._select_chain_head = _rendered(
+            sql.SQL(
+                "SELECT position, sha256, state FROM {schema}.event_chain"
+                " JOIN {schema}.{table} USING (notification_id) ORDER BY position DESC LIMIT 1"
             ).format(schema=schema, table=sql.Identifier(self.events_table_name))
         )
         self._select_tracking = _rendered(
@@ -407,6 +465,19 @@ class EventStore:
                 after, limit, inclusive_of_start=False
             )
         ]
+
+    def chain_head(self) -> ChainHead | None:
+        """The last event of the hash chain with its position and link; None: no event yet."""
+        with self.datastore.get_connection() as connection:
+            row = connection.execute(self.recorder._select_chain_head).fetchone()
+        if row is None:
+            return None
+        return ChainHead(row["position"], bytes(row["sha256"]), self.decode_event(row["state"]))
+
+    def last_version(self, aggregate_id: uuid.UUID) -> int:
+        """The aggregate's last recorded version; 0 when it has none."""
+        found = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return found[0].originator_version if found else 0
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -455,6 +455,20 @@ class ContractSigned(Event):
         return self
 
 
+class ChainCheckpointed(Event):
+    """The head of a service's hash chain, recorded in its own log (and so published):
+    an auditor holding this record sees any later rewrite of the log before it. Its
+    round, times and rehearsal are those of the event at the head; nothing reads a clock."""
+
+    TYPE = "ChainCheckpointed"
+    type: Literal["ChainCheckpointed"] = "ChainCheckpointed"
+    schema_version: Literal[1] = 1
+    service: ShortText
+    position: int = Field(ge=1, description="chain position of the head (1 = the first event)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the head's link, in hex")
+    head_event_id: uuid.UUID
+
+
 EVENTS: tuple[type[Event], ...] = (
     RoundOpened,
     InscriptionReceived,
@@ -487,4 +501,5 @@ EVENTS: tuple[type[Event], ...] = (
     KortGedingRejected,
     KortGedingTermClosed,
     ContractSigned,
+    ChainCheckpointed,
 )

@@ -426,6 +426,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         hourly_tariff=str(Decimal("92.90")),
         budget_ceiling="125000.00",
     ),
+    "ChainCheckpointed": _event(
+        "ChainCheckpointed",
+        region_code=None,
+        provider_id=None,
+        claimed_at=None,
+        actor=_SYSTEM | {"id": "intake"},
+        service="intake",
+        position=1000,
+        sha256=_SHA,
+        head_event_id="2d3e4f50-6172-4839-8a4b-5c6d7e8f9012",
+    ),
     "SetRegionPlaces": _message(
         "SetRegionPlaces",
         ActorKind.ZORGKANTOOR,

@@ -9,11 +9,20 @@ insert; `Wakeup` turns it, and commits in this process, into a wake-up for every
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
-from oco_shared.eventstore import NOTIFY_CHANNEL, EventStore, LogEntry, Outgoing
+from oco_shared.eventstore import (
+    CHAIN_POSITION,
+    CHAIN_PREV,
+    CHAIN_SHA256,
+    NOTIFY_CHANNEL,
+    EventStore,
+    LogEntry,
+    Outgoing,
+)
 
 
 async def connect(database_url: str, schema: str) -> asyncpg.Connection:
@@ -43,14 +52,33 @@ async def read_log(
 async def read_outgoing(
     connection: asyncpg.Connection, store: EventStore, after: int, limit: int
 ) -> list[tuple[int, Outgoing]]:
-    """Up to `limit` events after position `after`, as the relay publishes them."""
+    """Up to `limit` events after position `after`, as the relay publishes them: each
+    with its link of the service's hash chain in its headers."""
     rows = await connection.fetch(
-        "SELECT notification_id, topic, state FROM stored_events"
+        "SELECT notification_id, topic, state, position, prev, sha256"
+        " FROM stored_events LEFT JOIN event_chain USING (notification_id)"
         " WHERE notification_id > $1 ORDER BY notification_id LIMIT $2",
         after,
         limit,
     )
-    return [(row["notification_id"], store.outgoing(row["topic"], row["state"])) for row in rows]
+    return [
+        (row["notification_id"], _chained(store.outgoing(row["topic"], row["state"]), row))
+        for row in rows
+    ]
+
+
+def _chained(event: Outgoing, row: asyncpg.Record) -> Outgoing:
+    if row["position"] is None:  # not recorded by the store: published as it is, unlinked
+        return event
+    return replace(
+        event,
+        headers={
+            **event.headers,
+            CHAIN_POSITION: str(row["position"]),
+            CHAIN_PREV: row["prev"].hex(),
+            CHAIN_SHA256: row["sha256"].hex(),
+        },
+    )
 
 
 class Wakeup:

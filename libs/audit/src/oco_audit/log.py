@@ -1,0 +1,208 @@
+"""Reading every stored event of a service, in order, as the auditor does.
+
+The auditor connects with its read-only role and reads each service's schema directly:
+one server-side cursor per service, fetched in batches, inside one read-only
+repeatable-read transaction, so every service's log is read from the same snapshot and
+memory stays flat however long the log is. Rows come back exactly as stored (the bytes
+the hash chain covers); `LogDecoder` turns them into typed contract events (decrypting
+when the store encrypts at rest, upcasting older schema versions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from eventsourcing.cipher import AESCipher
+from eventsourcing.utils import Environment
+from oco_shared.contract import REGISTRY, Event, Registry
+from psycopg import sql
+
+BATCH = 5_000  # rows per cursor fetch: large enough to amortise the round trip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """One row of a service's `stored_events`, as PostgreSQL holds it."""
+
+    position: int  # the notification id: commit order within the service
+    originator_id: uuid.UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """A typed event of one service's log, with where it stands there."""
+
+    service: str
+    position: int
+    event: Event
+    headers: dict[str, str]
+
+
+class LogDecoder:
+    """Stored state to typed events: decrypted, upcast to today's schema, validated."""
+
+    def __init__(self, registry: Registry = REGISTRY, cipher_key: str | None = None) -> None:
+        self.registry = registry
+        self._cipher = (
+            AESCipher(Environment(env={"CIPHER_KEY": cipher_key})) if cipher_key else None
+        )
+
+    def plain(self, state: bytes) -> bytes:
+        return self._cipher.decrypt(state) if self._cipher is not None else state
+
+    def document(self, state: bytes) -> tuple[dict[str, str], dict[str, Any]]:
+        """(headers, the event document upcast to its current version)."""
+        stored: dict[str, Any] = json.loads(self.plain(state))
+        return stored["headers"], self.registry.upcast(stored["event"])
+
+    def event(self, state: bytes) -> tuple[dict[str, str], Event]:
+        headers, document = self.document(state)
+        event = self.registry.parse(document)
+        if not isinstance(event, Event):
+            raise TypeError(f"stored {document.get('type')!r} is not an event")
+        return headers, event
+
+
+async def connect(database_url: str) -> asyncpg.Connection:
+    connection: asyncpg.Connection = await asyncpg.connect(database_url)
+    return connection
+
+
+@contextlib.asynccontextmanager
+async def snapshot(connection: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """A read-only transaction that sees one moment of every schema (cursors need one)."""
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        yield connection
+
+
+async def has_log(connection: asyncpg.Connection, schema: str) -> bool:
+    """Whether the schema holds a service log (a service that never ran has none)."""
+    found = await connection.fetchval(
+        "SELECT to_regclass($1)", in_schema(sql.SQL("{schema}.stored_events"), schema)
+    )
+    return found is not None
+
+
+async def stored_batches(
+    connection: asyncpg.Connection, schema: str, *, after: int = 0, batch: int = BATCH
+) -> AsyncIterator[list[StoredRow]]:
+    """The rows of `schema.stored_events` after position `after`, in position order, a
+    batch at a time. Runs inside `snapshot(connection)`."""
+    cursor = await connection.cursor(in_schema(_SELECT_ROWS, schema), after)
+    while rows := await cursor.fetch(batch):
+        yield [StoredRow(*row) for row in rows]
+
+
+async def chained_batches(
+    connection: asyncpg.Connection, schema: str, *, batch: int = BATCH
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Every stored row with its link of the hash chain (None where it has none), in
+    position order: `(notification_id, originator_id (text), originator_version, topic,
+    state, chain position, prev, sha256)`. Runs inside `snapshot(connection)`."""
+    cursor = await connection.cursor(in_schema(_SELECT_CHAINED, schema))
+    while rows := await cursor.fetch(batch):
+        yield rows
+
+
+async def published_position(connection: asyncpg.Connection, schema: str, stream: str) -> int:
+    """How far the service's relay has published its log to `stream`."""
+    found = await connection.fetchval(in_schema(_SELECT_PUBLISHED, schema), stream)
+    return int(found or 0)
+
+
+async def stored_rows(
+    connection: asyncpg.Connection, schema: str, *, after: int = 0
+) -> AsyncIterator[StoredRow]:
+    async for rows in stored_batches(connection, schema, after=after):
+        for row in rows:
+            yield row
+
+
+async def logged_events(
+    connection: asyncpg.Connection,
+    service: str,
+    schema: str,
+    decoder: LogDecoder,
+    *,
+    round_id: str | None = None,
+) -> AsyncIterator[LoggedEvent]:
+    """Every event of a service's log in order (of `round_id` only, when given)."""
+    async for rows in stored_batches(connection, schema):
+        for logged in decoded(service, rows, decoder):
+            if round_id is None or logged.event.round_id == round_id:
+                yield logged
+
+
+def decoded(service: str, rows: Iterable[StoredRow], decoder: LogDecoder) -> Iterator[LoggedEvent]:
+    for row in rows:
+        headers, event = decoder.event(row.state)
+        yield LoggedEvent(service, row.position, event, headers)
+
+
+async def procedure_log(
+    connection: asyncpg.Connection,
+    schemas: Sequence[tuple[str, str]],
+    decoder: LogDecoder,
+    *,
+    round_id: str | None = None,
+) -> AsyncIterator[LoggedEvent]:
+    """The logs of several services, `(service, schema)` each, merged in procedure time
+    (`occurred_at`); within a service its own order is kept. Schemas without a log are
+    skipped. Runs inside `snapshot(connection)`: the cursors share its transaction."""
+    sources = [
+        logged_events(connection, service, schema, decoder, round_id=round_id)
+        for service, schema in schemas
+        if await has_log(connection, schema)
+    ]
+    heads: list[tuple[Any, int, int, LoggedEvent]] = []
+    tie = 0  # keeps the heap from ever comparing two events
+
+    async def advance(index: int) -> None:
+        nonlocal tie
+        found = await anext(sources[index], None)
+        if found is not None:
+            tie += 1
+            heapq.heappush(heads, (found.event.occurred_at, tie, index, found))
+
+    for index in range(len(sources)):
+        await advance(index)
+    while heads:
+        _, _, index, found = heapq.heappop(heads)
+        yield found
+        await advance(index)
+
+
+def service_schemas(schema_prefix: str, services: Iterable[str]) -> list[tuple[str, str]]:
+    """`(service, schema)` for each service: a service's schema is prefix + name."""
+    return [(service, f"{schema_prefix}{service}") for service in services]
+
+
+_SELECT_ROWS = sql.SQL(
+    "SELECT notification_id, originator_id, originator_version, topic, state"
+    " FROM {schema}.stored_events WHERE notification_id > $1 ORDER BY notification_id"
+)
+
+
+_SELECT_CHAINED = sql.SQL(
+    "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state,"
+    " c.position, c.prev, c.sha256"
+    " FROM {schema}.stored_events e LEFT JOIN {schema}.event_chain c USING (notification_id)"
+    " ORDER BY e.notification_id"
+)
+_SELECT_PUBLISHED = sql.SQL("SELECT position FROM {schema}.relay_position WHERE stream = $1")
+
+
+def in_schema(statement: sql.SQL, schema: str) -> str:
+    """The statement with `{schema}` quoted as an identifier (identifiers cannot be bind
+    parameters; psycopg's composition quotes them, as the event store does)."""
+    return statement.format(schema=sql.Identifier(schema)).as_string(None)

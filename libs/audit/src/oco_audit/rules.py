@@ -1,0 +1,287 @@
+"""Every rule-based decision of the log, decided again from the recorded times (pure).
+
+`RuleCheck` is fed each service's events (as documents: only the fields a rule needs
+are read) and says where a decision disagrees with the rule it should follow:
+
+- procedure time: a submission's `occurred_at` is its broker receipt time, mapped by the
+  rehearsal clock it names (`start + (broker_time - epoch) x rate`), README "Procedure time";
+- inscriptions, amendments and withdrawals are taken only while inscription is open, and
+  refused as closed (or not yet open) only outside it (000_d8e1bdfab127271e.txt 6);
+- an objection is filed inside the window its `ObjectionWindowOpened` recorded, and
+  refused as out of time only after that window closed (000_… 6 Bezwaar);
+- a kort geding is registered before its term, recorded by the answer it follows, and
+  refused as out of time only after it (000_… 6 Kort geding);
+- a region never has more contracts than the places its selection published.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from oco_shared.contract.parts import RefusalCode
+from oco_shared.deadlines import Deadline, deadline_for, local
+from oco_shared.rounds import DeadlineCode, load_round
+from oco_shared.rounds.loader import RoundFileError, UnknownRound
+
+from oco_audit.findings import Finding
+
+Document = Mapping[str, Any]
+
+# Events decided on a message the broker received: their occurred_at is its receipt.
+_RECEIVED = frozenset(
+    {
+        "InscriptionReceived",
+        "InscriptionRejected",
+        "InscriptionWithdrawn",
+        "QuestionReceived",
+        "QuestionRejected",
+        "ObjectionFiled",
+        "ObjectionRejected",
+        "KortGedingFiled",
+        "KortGedingRejected",
+    }
+)
+_INSCRIPTION_ACTS = frozenset({"InscriptionReceived", "InscriptionWithdrawn"})
+_INSCRIPTION_WINDOW_CODES = frozenset(
+    {RefusalCode.INSCRIPTION_CLOSED.value, RefusalCode.INSCRIPTION_NOT_OPEN.value}
+)
+# The events a rule reads; the others need not even be decoded.
+TYPES = _RECEIVED | {
+    "ObjectionWindowOpened",
+    "ObjectionAnswered",
+    "RegionPlacesSet",
+    "SelectionPublished",
+    "ContractSigned",
+}
+_CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a microsecond
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+@cache
+def inscription_window(round_id: str) -> Deadline | None:
+    try:
+        return deadline_for(load_round(round_id), DeadlineCode.INSCRIPTION)
+    except (RoundFileError, UnknownRound, KeyError):
+        return None
+
+
+@dataclass
+class _Window:
+    opens_at: datetime
+    closes_at: datetime
+
+
+class RuleCheck:
+    """Fed `observe(service, position, document)` in each service's order; `finish()`
+    gives the findings that need every log (contracts against places)."""
+
+    def __init__(self, round_id: str | None = None) -> None:
+        self.round_id = round_id
+        self._windows: dict[tuple[str, int, str], _Window] = {}
+        self._latest_window: dict[tuple[str, str | None, str | None], _Window] = {}
+        self._kort_geding_terms: dict[str, datetime] = {}
+        self._latest_term: dict[tuple[str, str | None, str | None], datetime] = {}
+        self._places: dict[tuple[str, str], int] = {}
+        self._contracts: dict[tuple[str, str], list[tuple[str, int, str]]] = defaultdict(list)
+        self._checks: dict[str, Callable[[Document], Iterator[str]]] = {
+            "InscriptionReceived": self._inscription_act,
+            "InscriptionWithdrawn": self._inscription_act,
+            "InscriptionRejected": self._inscription_refused,
+            "ObjectionWindowOpened": self._window_opened,
+            "ObjectionFiled": self._objection_filed,
+            "ObjectionRejected": self._objection_refused,
+            "ObjectionAnswered": self._answered,
+            "KortGedingFiled": self._kort_geding_filed,
+            "KortGedingRejected": self._kort_geding_refused,
+            "RegionPlacesSet": self._places_set,
+            "SelectionPublished": self._places_set,
+        }
+
+    def observe(self, service: str, position: int, document: Document) -> Iterator[Finding]:
+        if self.round_id is not None and document.get("round_id") != self.round_id:
+            return
+        event_type = document.get("type")
+        event_id = str(document.get("event_id"))
+        problems: list[str] = []
+        if event_type in _RECEIVED:
+            problems += self._procedure_time(document)
+        check = self._checks.get(str(event_type))
+        if check is not None:
+            problems += check(document)
+        if event_type == "ContractSigned" and document.get("region_code"):
+            key = (document["round_id"], document["region_code"])
+            self._contracts[key].append((service, position, event_id))
+        for problem in problems:
+            yield Finding(service, position, event_id, f"{event_type}: {problem}")
+
+    def finish(self) -> Iterator[Finding]:
+        for (round_id, region), contracts in sorted(self._contracts.items()):
+            places = self._places.get((round_id, region))
+            if places is None:
+                for service, position, event_id in contracts:
+                    yield Finding(
+                        service,
+                        position,
+                        event_id,
+                        f"ContractSigned: region {region} of round {round_id} published no places",
+                    )
+            elif len(contracts) > places:
+                for service, position, event_id in contracts[places:]:
+                    yield Finding(
+                        service,
+                        position,
+                        event_id,
+                        f"ContractSigned: contract {len(contracts)} in region {region}"
+                        f" of round {round_id}, which has {places} places",
+                    )
+
+    # Procedure time.
+
+    def _procedure_time(self, document: Document) -> Iterator[str]:
+        if document.get("broker_time") is None:
+            return
+        broker_time = when(document["broker_time"])
+        rehearsal = document.get("rehearsal")
+        if rehearsal is None:
+            expected = broker_time
+        else:
+            elapsed = (broker_time - when(rehearsal["epoch"])) * float(rehearsal["rate"])
+            expected = when(rehearsal["start"]) + elapsed
+        occurred_at = when(document["occurred_at"])
+        if abs(occurred_at - expected) > _CLOCK_TOLERANCE:
+            yield (
+                f"occurred_at {local(occurred_at).isoformat()} is not the procedure time of"
+                f" its receipt ({local(expected).isoformat()}, from broker_time"
+                f" {document['broker_time']}{' on its rehearsal clock' if rehearsal else ''})"
+            )
+
+    # Inscription (000_d8e1bdfab127271e.txt 6).
+
+    def _inscription_act(self, document: Document) -> Iterator[str]:
+        window = inscription_window(document["round_id"])
+        if window is None:
+            yield f"round {document['round_id']} has no inscription deadline"
+            return
+        occurred_at = when(document["occurred_at"])
+        if not window.contains(occurred_at):
+            yield (
+                f"taken at {local(occurred_at).isoformat()}, outside inscription"
+                f" (until {window.last_second.isoformat()}, {window.rule})"
+            )
+
+    def _inscription_refused(self, document: Document) -> Iterator[str]:
+        codes = {refusal["code"] for refusal in document.get("refusals", ())}
+        if not codes & _INSCRIPTION_WINDOW_CODES:
+            return
+        window = inscription_window(document["round_id"])
+        occurred_at = when(document["occurred_at"])
+        if window is not None and window.contains(occurred_at):
+            yield (
+                f"refused as {'/'.join(sorted(codes & _INSCRIPTION_WINDOW_CODES))} at"
+                f" {local(occurred_at).isoformat()}, while inscription was open"
+                f" (until {window.last_second.isoformat()}, {window.rule})"
+            )
+
+    # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).
+
+    def _window_opened(self, document: Document) -> Iterator[str]:
+        window = _Window(when(document["opens_at"]), when(document["closes_at"]))
+        key = (str(document["selection_event_id"]), int(document["edition"]))
+        self._windows[(*key, str(document.get("provider_id")))] = window
+        self._latest_window[_party(document)] = window
+        return iter(())
+
+    def _objection_filed(self, document: Document) -> Iterator[str]:
+        key = (
+            str(document["selection_event_id"]),
+            int(document["edition"]),
+            str(document.get("provider_id")),
+        )
+        window = self._windows.get(key)
+        occurred_at = when(document["occurred_at"])
+        if window is None:
+            yield f"filed with no objection window recorded for edition {key[1]} of {key[0]}"
+            return
+        if not window.opens_at <= occurred_at < window.closes_at:
+            yield (
+                f"filed at {local(occurred_at).isoformat()}, outside its window"
+                f" ({local(window.opens_at).isoformat()} until"
+                f" {local(window.closes_at).isoformat()} excluded)"
+            )
+        if when(document["window_closes_at"]) != window.closes_at:
+            yield (
+                f"names window_closes_at {document['window_closes_at']}; the window recorded"
+                f" closes at {local(window.closes_at).isoformat()}"
+            )
+
+    def _objection_refused(self, document: Document) -> Iterator[str]:
+        codes = {refusal["code"] for refusal in document.get("refusals", ())}
+        if RefusalCode.WINDOW_CLOSED.value not in codes:
+            return
+        window = self._latest_window.get(_party(document))
+        occurred_at = when(document["occurred_at"])
+        if window is not None and window.opens_at <= occurred_at < window.closes_at:
+            yield (
+                f"refused as window_closed at {local(occurred_at).isoformat()}, while the"
+                f" party's window was open until {local(window.closes_at).isoformat()}"
+            )
+
+    # Kort geding (000_d8e1bdfab127271e.txt 6 Kort geding).
+
+    def _answered(self, document: Document) -> Iterator[str]:
+        closes_at = document.get("kort_geding_closes_at")
+        if closes_at is not None:
+            term = when(closes_at)
+            self._kort_geding_terms[str(document["objection_id"])] = term
+            self._latest_term[_party(document)] = term
+        return iter(())
+
+    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+        objection_id = document.get("objection_id")
+        recorded = self._kort_geding_terms.get(str(objection_id)) if objection_id else None
+        term = recorded or self._latest_term.get(_party(document))
+        occurred_at = when(document["occurred_at"])
+        if term is None:
+            yield "registered with no kort geding term recorded by an answer"
+            return
+        if occurred_at >= term:
+            yield (
+                f"registered at {local(occurred_at).isoformat()}, after its term"
+                f" (out of time from {local(term).isoformat()})"
+            )
+        if when(document["closes_at"]) != term:
+            yield (
+                f"names closes_at {document['closes_at']}; the answer recorded the term"
+                f" {local(term).isoformat()}"
+            )
+
+    def _kort_geding_refused(self, document: Document) -> Iterator[str]:
+        codes = {refusal["code"] for refusal in document.get("refusals", ())}
+        if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
+            return
+        term = self._latest_term.get(_party(document))
+        occurred_at = when(document["occurred_at"])
+        if term is not None and occurred_at < term:
+            yield (
+                f"refused as kort_geding_out_of_time at {local(occurred_at).isoformat()},"
+                f" within its term (out of time from {local(term).isoformat()})"
+            )
+
+    # Contracts never above places.
+
+    def _places_set(self, document: Document) -> Iterator[str]:
+        if document.get("region_code"):
+            self._places[(document["round_id"], document["region_code"])] = int(document["places"])
+        return iter(())
+
+
+def _party(document: Document) -> tuple[str, str | None, str | None]:
+    return (document["round_id"], document.get("region_code"), document.get("provider_id"))

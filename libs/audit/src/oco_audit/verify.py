@@ -1,0 +1,439 @@
+"""`oco audit verify`: the logs were not rewritten, and every decision followed its rule.
+
+For each service the stored log is read in order (one server-side cursor, flat memory)
+and its hash chain recomputed from the stored bytes (`ChainWalk`); at the same time the
+service's JetStream stream is read in order and compared with it position by position
+(`StreamComparison`); the events a rule decides are handed to `RuleCheck`. Each problem
+is a `Finding` naming the service, the chain position, the event id and what is wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from oco_shared.eventstore import CHAIN_POSITION, CHAIN_PREV, CHAIN_SHA256
+from oco_shared.messaging.topology import Topology
+
+from oco_audit.chain import GENESIS, content_digest, link
+from oco_audit.findings import Finding
+from oco_audit.log import (
+    LogDecoder,
+    chained_batches,
+    connect,
+    has_log,
+    published_position,
+    service_schemas,
+    snapshot,
+)
+from oco_audit.rules import TYPES, RuleCheck
+
+CHECKPOINTED = "ChainCheckpointed"
+RECENT_LINKS = 1 << 16  # links kept to check a checkpoint against: it names a recent head
+
+
+@dataclass
+class ServiceSummary:
+    service: str
+    events: int = 0
+    head: int = 0
+    streamed: int = 0
+    unpublished: int = 0
+    has_log: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Chained:
+    """A stored event that is on the chain, as the stream comparison needs it."""
+
+    position: int
+    notification_id: int
+    prev: bytes
+    sha256: bytes
+    state: bytes
+
+
+class ChainWalk:
+    """One service's stored rows, in notification order, checked link by link (pure).
+
+    Each row is checked against its own stored link, so one changed event is reported
+    once, at its own position, not again at every event after it."""
+
+    def __init__(self, service: str, decoder: LogDecoder, rules: RuleCheck) -> None:
+        self.service = service
+        self.decoder = decoder
+        self.rules = rules
+        self.prev = GENESIS
+        self.position = 0
+        self.events = 0
+        self._recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_LINKS)
+        self._rule_topics: dict[str, bool] = {}
+
+    def row(self, row: Sequence[Any]) -> tuple[list[Finding], Chained | None]:
+        notification_id, originator_id, version, topic, state, position, prev, sha256 = row
+        self.events += 1
+        findings: list[Finding] = []
+        if position is None:
+            findings.append(
+                self._finding(
+                    None,
+                    state,
+                    f"notification {notification_id} is not on the chain (recorded outside"
+                    f" the event store), after chain position {self.position}",
+                )
+            )
+            return findings, None
+        if position != self.position + 1:
+            findings.append(self._gap(position, state))
+        elif prev != self.prev:
+            findings.append(
+                self._finding(
+                    position,
+                    state,
+                    f"does not link to position {self.position}: prev {prev.hex()[:16]}…,"
+                    f" the link there is {self.prev.hex()[:16]}…",
+                )
+            )
+        computed = link(prev, notification_id, content_digest(originator_id, version, topic, state))
+        if computed != sha256:
+            findings.append(
+                self._finding(
+                    position,
+                    state,
+                    f"changed since it was recorded: its stored bytes give link"
+                    f" {computed.hex()[:16]}…, the chain holds {sha256.hex()[:16]}…",
+                )
+            )
+        self.prev, self.position = sha256, position
+        self._recent.append((position, sha256))
+        if self._is_rule_topic(topic):
+            findings += self._decided(position, state)
+        return findings, Chained(position, notification_id, prev, sha256, state)
+
+    def _gap(self, position: int, state: bytes) -> Finding:
+        if position > self.position + 1:
+            first, last = self.position + 1, position - 1
+            missing = f"position {first}" if first == last else f"positions {first} to {last}"
+            return Finding(
+                self.service,
+                first,
+                None,
+                f"{missing} missing from the log (removed): the chain goes from"
+                f" {self.position} to {position}",
+            )
+        return self._finding(
+            position, state, f"chain position {position} comes again after {self.position}"
+        )
+
+    def _is_rule_topic(self, topic: str) -> bool:
+        known = self._rule_topics.get(topic)
+        if known is None:
+            type_name = topic.rpartition(".v")[0]
+            known = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
+        return known
+
+    def _decided(self, position: int, state: bytes) -> list[Finding]:
+        try:
+            document = self.decoder.document(state)[1]
+        except Exception as error:  # a changed byte may leave JSON that no longer reads
+            return [self._finding(position, state, f"unreadable: {error}")]
+        if document["type"] == CHECKPOINTED:
+            return self._checkpoint(position, document)
+        return list(self.rules.observe(self.service, position, document))
+
+    def _checkpoint(self, position: int, document: dict[str, Any]) -> list[Finding]:
+        claimed, sha256 = int(document["position"]), str(document["sha256"])
+        for known, recorded in reversed(self._recent):
+            if known == claimed:
+                if recorded.hex() == sha256:
+                    return []
+                problem = f"the chain at {claimed} is {recorded.hex()[:16]}…"
+                break
+            if known < claimed:
+                problem = f"the chain holds no position {claimed} before it"
+                break
+        else:
+            problem = f"position {claimed} lies too far back to check"
+        return [
+            Finding(
+                self.service,
+                position,
+                str(document["event_id"]),
+                f"ChainCheckpointed names link {sha256[:16]}… at position {claimed}; {problem}",
+            )
+        ]
+
+    def _finding(self, position: int | None, state: bytes, problem: str) -> Finding:
+        return Finding(self.service, position, self.event_id(state), problem)
+
+    def event_id(self, state: bytes) -> str | None:
+        try:
+            return str(self.decoder.document(state)[1]["event_id"])
+        except Exception:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    sequence: int
+    position: int | None
+    prev: str | None
+    sha256: str | None
+    event_id: str | None
+    data: bytes
+
+
+async def stream_end(js: JetStreamContext, stream: str) -> int:
+    """The stream's last sequence now (0: empty or no stream)."""
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:  # a service that never published has no stream yet
+        return 0
+    return info.state.last_seq if info.state.messages else 0
+
+
+async def stream_messages(
+    js: JetStreamContext, stream: str, last: int, *, in_flight: int = 64
+) -> AsyncIterator[StreamMessage]:
+    """The messages of a stream up to sequence `last`, in order, fetched one by one (all
+    the auditor's user may do) with `in_flight` requests outstanding."""
+    if last == 0:
+        return
+    first = (await js.stream_info(stream)).state.first_seq
+    pending: deque[asyncio.Task[Any]] = deque()
+    following = first
+    while pending or following <= last:
+        while following <= last and len(pending) < in_flight:
+            pending.append(asyncio.ensure_future(js.get_msg(stream, following)))
+            following += 1
+        message = await pending.popleft()
+        headers = message.headers or {}
+        position = headers.get(CHAIN_POSITION)
+        yield StreamMessage(
+            message.seq,
+            int(position) if position is not None else None,
+            headers.get(CHAIN_PREV),
+            headers.get(CHAIN_SHA256),
+            headers.get("Nats-Msg-Id"),
+            message.data or b"",
+        )
+
+
+class StreamComparison:
+    """The stream read alongside the store: each chained stored event must be on the
+    stream at its position, with the same id, link and content, and nothing else may be."""
+
+    def __init__(
+        self,
+        service: str,
+        messages: AsyncIterator[StreamMessage],
+        decoder: LogDecoder,
+        published: int,
+    ) -> None:
+        self.service = service
+        self.messages = messages
+        self.decoder = decoder
+        self.published = published  # the relay's position: everything up to it is out
+        self.streamed = 0
+        self.unpublished = 0
+        self._ahead: StreamMessage | None = None
+        self._done = False
+        self._last: tuple[int, str] | None = None  # the last chained message: position, link
+
+    async def _next(self) -> StreamMessage | None:
+        if self._ahead is not None:
+            message, self._ahead = self._ahead, None
+            return message
+        if self._done:
+            return None
+        try:
+            message = await anext(self.messages)
+        except StopAsyncIteration:
+            self._done = True
+            return None
+        self.streamed += 1
+        return message
+
+    async def stored(self, event: Chained) -> list[Finding]:
+        """Compare the stream up to this stored event's position with it."""
+        findings: list[Finding] = []
+        matched = False
+        while (message := await self._next()) is not None:
+            if message.position is not None and message.position > event.position:
+                self._ahead = message
+                break
+            findings += self._linked(message)
+            if message.position is None:
+                continue  # unlinked: said by `_linked`; a forged stored row travels so
+            if message.position < event.position:
+                findings.append(self._not_in_store(message))
+            elif matched:
+                findings.append(self._stream(message, "is on the stream twice"))
+            else:
+                matched = True
+                findings += self._compare(message, event)
+        if not matched:
+            if event.notification_id <= self.published:
+                findings.append(
+                    Finding(
+                        self.service,
+                        event.position,
+                        self._event_id(event.state),
+                        "in the store and published by the relay, but not on the stream",
+                    )
+                )
+            else:
+                self.unpublished += 1
+        return findings
+
+    async def rest(self) -> list[Finding]:
+        """What the stream holds beyond the stored log."""
+        findings: list[Finding] = []
+        while (message := await self._next()) is not None:
+            findings += self._linked(message)
+            if message.position is not None:
+                findings.append(self._not_in_store(message))
+        return findings
+
+    def _linked(self, message: StreamMessage) -> list[Finding]:
+        if message.position is None or message.sha256 is None:
+            return [self._stream(message, "carries no chain link (Oco-Chain-* headers)")]
+        last, self._last = self._last, (message.position, message.sha256)
+        expected_prev = last[1] if last is not None else GENESIS.hex()
+        if (last is None or message.position == last[0] + 1) and message.prev != expected_prev:
+            return [
+                self._stream(
+                    message,
+                    f"does not link: prev {str(message.prev)[:16]}…, the link before it is"
+                    f" {expected_prev[:16]}…",
+                )
+            ]
+        return []
+
+    def _compare(self, message: StreamMessage, event: Chained) -> list[Finding]:
+        problems = []
+        stored_id = self._event_id(event.state)
+        if message.event_id != stored_id:
+            problems.append(f"is event {message.event_id} on the stream, {stored_id} in the store")
+        if message.sha256 != event.sha256.hex() or message.prev != event.prev.hex():
+            problems.append("carries another link on the stream than in the store")
+        try:
+            same = json.loads(message.data) == self.decoder.document(event.state)[1]
+        except Exception:  # what does not read cannot agree
+            same = False
+        if not same:
+            problems.append("differs between the stream and the store")
+        return [
+            Finding(self.service, event.position, stored_id, problem, "stream")
+            for problem in problems
+        ]
+
+    def _not_in_store(self, message: StreamMessage) -> Finding:
+        return self._stream(
+            message, f"on the stream (sequence {message.sequence}), not in the store"
+        )
+
+    def _stream(self, message: StreamMessage, problem: str) -> Finding:
+        return Finding(self.service, message.position, message.event_id, problem, "stream")
+
+    def _event_id(self, state: bytes) -> str | None:
+        try:
+            return str(self.decoder.document(state)[1]["event_id"])
+        except Exception:
+            return None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    services: list[ServiceSummary] = field(default_factory=list)
+
+
+async def verify(
+    database_url: str,
+    js: JetStreamContext | None,
+    topology: Topology,
+    schema_prefix: str,
+    services: Sequence[str],
+    decoder: LogDecoder,
+    round_id: str | None = None,
+) -> Report:
+    """Every service's log; its stream copy too when `js` is given."""
+    report = Report()
+    rules = RuleCheck(round_id)
+    # The streams' ends first, then the database's snapshot: every message up to an end
+    # was committed before it was published, so the snapshot holds it.
+    ends = {
+        service: await stream_end(js, topology.service_stream(service)) if js else 0
+        for service in services
+    }
+    connection = await connect(database_url)
+    try:
+        async with snapshot(connection):
+            for service, schema in service_schemas(schema_prefix, services):
+                stream = topology.service_stream(service)
+                messages = stream_messages(js, stream, ends[service]) if js else None
+                summary, findings = await verify_service(
+                    connection, messages, service, schema, stream, decoder, rules
+                )
+                report.services.append(summary)
+                report.findings += findings
+    finally:
+        await connection.close()
+    report.findings += rules.finish()
+    return report
+
+
+async def verify_service(
+    connection: asyncpg.Connection,
+    messages: AsyncIterator[StreamMessage] | None,
+    service: str,
+    schema: str,
+    stream: str,
+    decoder: LogDecoder,
+    rules: RuleCheck,
+) -> tuple[ServiceSummary, list[Finding]]:
+    """One service's log, inside `snapshot(connection)`: its chain, its stream copy (when
+    `messages` are given) and its decisions."""
+    summary = ServiceSummary(service)
+    if not await has_log(connection, schema):
+        summary.has_log = False
+        return summary, []
+    walk = ChainWalk(service, decoder, rules)
+    comparison = None
+    if messages is not None:
+        comparison = StreamComparison(
+            service,
+            messages,
+            decoder,
+            await published_position(connection, schema, stream),
+        )
+    findings: list[Finding] = []
+    async for rows in chained_batches(connection, schema):
+        for row in rows:
+            found, chained = walk.row(row)
+            findings += found
+            if comparison is not None and chained is not None:
+                findings += await comparison.stored(chained)
+    if comparison is not None:
+        findings += await comparison.rest()
+        summary.streamed, summary.unpublished = comparison.streamed, comparison.unpublished
+    summary.events, summary.head = walk.events, walk.position
+    return summary, findings
+
+
+def by_place(findings: Sequence[Finding]) -> Iterator[Finding]:
+    """Findings in the order of the logs: service, then position."""
+    return iter(
+        sorted(
+            findings,
+            key=lambda f: (f.service, f.position if f.position is not None else -1, f.copy),
+        )
+    )

@@ -1,0 +1,191 @@
+"""`oco audit verify` on a real intake log: clean it passes; every way of rewriting the
+store or the stream is reported at the place it was done.
+
+The auditor runs as an operator would: `oco audit verify` in its own process, as the
+read-only PostgreSQL role and broker user. Each tampering is undone before the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import nats
+import psycopg
+import pytest
+from audit_support import AuditedLog
+from oco_shared.eventstore import CHAIN_POSITION, CHAIN_PREV, CHAIN_SHA256, GENESIS
+from psycopg import sql
+
+pytestmark = pytest.mark.integration
+
+
+def findings(log: AuditedLog) -> list[dict[str, Any]]:
+    done = log.audit("verify", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    assert (done.returncode == 1) == bool(report["findings"])
+    return [f for f in report["findings"] if f["service"] == "intake"]
+
+
+def at(found: list[dict[str, Any]]) -> list[tuple[str, int | None, str]]:
+    """Each finding as (copy, position, the gist of the problem)."""
+    return [(f["copy"], f["position"], f["problem"]) for f in found]
+
+
+@contextlib.contextmanager
+def tampered(log: AuditedLog) -> Iterator[psycopg.Connection[Any]]:
+    """A superuser's connection to the intake schema; the log is put back afterwards."""
+    with psycopg.connect(log.servers.database_url, autocommit=True) as db:
+        db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(log.schema)))
+        db.execute("CREATE TEMPORARY TABLE original AS SELECT * FROM stored_events")
+        try:
+            yield db
+        finally:
+            db.execute("DELETE FROM stored_events")
+            db.execute("INSERT INTO stored_events SELECT * FROM original")
+
+
+def notification_at(db: psycopg.Connection[Any], position: int) -> int:
+    row = db.execute(
+        "SELECT notification_id FROM event_chain WHERE position = %s", (position,)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def event_id_at(db: psycopg.Connection[Any], position: int) -> str:
+    row = db.execute(
+        "SELECT convert_from(state, 'UTF8')::jsonb -> 'event' ->> 'event_id' FROM stored_events"
+        " JOIN event_chain USING (notification_id) WHERE position = %s",
+        (position,),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+async def test_a_clean_log_verifies(intake_log: AuditedLog) -> None:
+    done = intake_log.audit("verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "intake: 7 events, chain head 7, 7 on the stream" in done.stdout
+    assert "assessment: no log" in done.stdout
+    assert done.stdout.rstrip().endswith("0 findings")
+
+
+async def test_every_rewrite_of_the_store_is_reported_where_it_was_made(
+    intake_log: AuditedLog,
+) -> None:
+    # One byte of the third event changed (a provider's name: the JSON still reads).
+    with tampered(intake_log) as db:
+        changed = event_id_at(db, 3)
+        db.execute(
+            "UPDATE stored_events SET state = overlay(state PLACING 'X' FROM"
+            " position('Aanbieder' IN convert_from(state, 'UTF8')) FOR 1)"
+            " WHERE notification_id = %s",
+            (notification_at(db, 3),),
+        )
+        found = findings(intake_log)
+    assert {(f["copy"], f["position"], f["event_id"]) for f in found} == {
+        ("store", 3, changed),
+        ("stream", 3, changed),
+    }
+    assert "changed since it was recorded" in found[0]["problem"] + found[1]["problem"]
+    assert "differs between the stream and the store" in found[0]["problem"] + found[1]["problem"]
+
+    # The fourth event deleted.
+    with tampered(intake_log) as db:
+        deleted = event_id_at(db, 4)
+        db.execute(
+            "DELETE FROM stored_events WHERE notification_id = %s", (notification_at(db, 4),)
+        )
+        found = findings(intake_log)
+    assert [(copy, position) for copy, position, _ in at(found)] == [
+        ("store", 4),
+        ("stream", 4),
+    ]
+    assert "position 4 missing from the log" in found[0]["problem"]
+    assert found[1]["event_id"] == deleted and "not in the store" in found[1]["problem"]
+
+    # The second and the fifth swapped.
+    with tampered(intake_log) as db:
+        second, fifth = notification_at(db, 2), notification_at(db, 5)
+        db.execute(
+            "UPDATE stored_events SET state = CASE notification_id WHEN %s THEN b.state"
+            " ELSE a.state END FROM (SELECT state FROM stored_events WHERE notification_id = %s) a,"
+            " (SELECT state FROM stored_events WHERE notification_id = %s) b"
+            " WHERE notification_id IN (%s, %s)",
+            (second, second, fifth, second, fifth),
+        )
+        found = findings(intake_log)
+    store = [(position, problem) for copy, position, problem in at(found) if copy == "store"]
+    assert [position for position, _ in store] == [2, 5]
+    assert all("changed since it was recorded" in problem for _, problem in store)
+
+    # A forged event inserted directly, after the last one.
+    with tampered(intake_log) as db:
+        forged = str(uuid.uuid4())
+        db.execute(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
+            " SELECT gen_random_uuid(), 1, topic, convert_to(replace(convert_from(state, 'UTF8'),"
+            " %s, %s), 'UTF8') FROM stored_events WHERE notification_id = %s",
+            (event_id_at(db, 1), forged, notification_at(db, 1)),
+        )
+        found = findings(intake_log)
+    assert at(found) == [
+        (
+            "store",
+            None,
+            found[0]["problem"],
+        )
+    ]
+    assert found[0]["event_id"] == forged
+    assert (
+        "not on the chain" in found[0]["problem"]
+        and "after chain position 7" in found[0]["problem"]
+    )
+
+    # Put back, the log verifies again.
+    assert findings(intake_log) == []
+
+
+async def test_events_on_the_stream_that_the_store_lacks_or_that_do_not_link(
+    intake_log: AuditedLog,
+) -> None:
+    connection = await nats.connect(intake_log.servers.nats_url)  # as the provisioner
+    js = connection.jetstream()
+    topology = intake_log.isolation.topology
+    stream = topology.service_stream("intake")
+    head = (await js.get_msg(stream, 7)).headers or {}
+    body = json.loads((await js.get_msg(stream, 1)).data)
+
+    async def publish(position: int, prev: str) -> str:
+        event_id = str(uuid.uuid4())
+        await js.publish(
+            topology.event_subject("intake", "InscriptionReceived"),
+            json.dumps({**body, "event_id": event_id}).encode(),
+            stream=stream,
+            headers={
+                "Nats-Msg-Id": event_id,
+                CHAIN_POSITION: str(position),
+                CHAIN_PREV: prev,
+                CHAIN_SHA256: "ab" * 32,
+            },
+        )
+        return event_id
+
+    try:
+        linked = await publish(8, head[CHAIN_SHA256])  # links, but the store never had it
+        found = findings(intake_log)
+        assert [(f["copy"], f["position"], f["event_id"]) for f in found] == [("stream", 8, linked)]
+        assert "on the stream (sequence 8), not in the store" in found[0]["problem"]
+
+        unlinked = await publish(9, GENESIS.hex())  # and does not link to the one before
+        found = [f for f in findings(intake_log) if f["event_id"] == unlinked]
+    finally:
+        await connection.close()
+    assert [(f["copy"], f["position"]) for f in found] == [("stream", 9), ("stream", 9)]
+    problems = " | ".join(f["problem"] for f in found)
+    assert "does not link" in problems and "not in the store" in problems
