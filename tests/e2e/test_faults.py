@@ -5,9 +5,10 @@ process on the suite's servers; once on a private embedded stack (its own nats-s
 PostgreSQL, never the machine's) with every service as its own process, as `oco run`
 starts them, while a seeded plan of faults strikes at moments tied to the round's
 progress: each service killed (SIGKILL) and started again, nats-server killed and started
-again after 10 s, PostgreSQL stopped with `pg_ctl stop -m immediate` and started again. Both runs must come to the same outcome per region and the
-same events per type; a service added to the entry points, or a phase added to the
-scenario, is covered without a change here.
+again after 10 s, PostgreSQL stopped with `pg_ctl stop -m immediate` and started again.
+Both runs must come to the same outcome per region, the same events per type and the same
+refusals; a service added to the entry points, or a phase added to the scenario, is
+covered without a change here.
 """
 
 from __future__ import annotations
