@@ -7,8 +7,9 @@ starts them, while a seeded plan of faults strikes at moments tied to the round'
 progress: each service killed (SIGKILL) and started again, nats-server killed and started
 again after 10 s, PostgreSQL stopped with `pg_ctl stop -m immediate` and started again.
 Both runs must come to the same outcome per region, the same events per type and the same
-refusals; a service added to the entry points, or a phase added to the scenario, is
-covered without a change here.
+refusals, and `oco audit verify` must find nothing in the log the faults were struck on;
+a service added to the entry points, or a phase added to the scenario, is covered
+without a change here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import asyncio
 import contextlib
 import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,11 +33,12 @@ from oco_devstack.run import (
     free_ports,
     registered_services,
 )
-from oco_devstack.servers import halt, stack_up
+from oco_devstack.servers import halt, role_url, stack_up
 from oco_devstack.simulation.player import Log, Progress, play
 from oco_devstack.simulation.report import differences
 from oco_devstack.simulation.scenario import sample_round
 from oco_devstack.simulation.session import wait_until_ready
+from oco_shared.roles import AUDITOR, role_name
 from oco_shared.settings import Settings
 from plumbing_support import STREAM_MAX_BYTES, Isolation, Servers
 
@@ -212,12 +216,31 @@ async def test_killed_services_and_restarted_servers_change_no_outcome(
             )
         finally:
             chaos.task.cancel()
-        # `oco audit verify` (issue #16) belongs here, once it exists: it must find nothing
-        # wrong in the log the faults were struck on.
+        verified = await asyncio.to_thread(audit_verify, data_dir, settings)
+        print(verified.stdout, verified.stderr, flush=True)
 
     assert [str(fault) for fault in chaos.struck] == [str(fault) for fault in plan]
     assert sum(fault.kind == "kill" for fault in chaos.struck) >= KILLS
+    # The log the faults were struck on: every chain whole, every stream copy equal to its
+    # stored log, every decision by its rule.
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
     assert_same_round(undisturbed, disturbed)
+
+
+def audit_verify(data_dir: Path, settings: Settings) -> subprocess.CompletedProcess[str]:
+    """`oco audit verify` as an auditor runs it on the stack: its own database role, and
+    the stack's broker as its own user."""
+    env = {name: value for name, value in os.environ.items() if name != "OCO_NATS_URL"}
+    env["OCO_DATA_DIR"] = str(data_dir)
+    env["OCO_DATABASE_URL"] = role_url(data_dir, role_name(settings.schema_prefix, AUDITOR))
+    return subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def assert_same_round(undisturbed: Log, disturbed: Log) -> None:
