@@ -54,6 +54,19 @@ def test_each_region_type_and_refusal_that_differs_is_named() -> None:
     assert "expected None, found 2" in lines[3]
 
 
+def signed(region: str, kvk: str) -> dict[str, Any]:
+    return {"type": "ContractSigned", "region_code": region, "provider": {"id": kvk}}
+
+
+def test_a_contract_missing_from_one_play_names_its_region() -> None:
+    selection = published("amsterdam", ["10000001", "10000002"], {})
+    expected = [selection, signed("amsterdam", "10000002"), signed("amsterdam", "10000001")]
+    lines = differences(expected, [selection, signed("amsterdam", "10000001")])
+    assert lines[0].startswith("region amsterdam:")
+    assert "'contracts': ['10000001', '10000002']" in lines[0]
+    assert lines[1] == "events of type ContractSigned: expected 2, found 1"
+
+
 def test_a_region_published_in_one_play_only_is_named() -> None:
     lines = differences([published("amsterdam", ["10000001"], {})], [])
     assert lines[0].startswith("region amsterdam: expected {") and lines[0].endswith("None")
