@@ -17,17 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+import asyncpg
+from oco_shared.rounds import AMSTERDAM
 
 from oco_audit.log import (
     LogDecoder,
-    StoredRow,
     connect,
     has_log,
     service_schemas,
     snapshot,
-    stored_batches,
+    topic_batches,
+    without_cycle_collection,
 )
 
 Document = Mapping[str, Any]
@@ -41,7 +44,8 @@ INSCRIPTION_STATUS = {
 
 
 def instant(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
+    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
+    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -329,7 +333,7 @@ class ProcedureState:
         moment = at or self.last_at
         return {
             "round": self.round_id,
-            "as_of": moment.isoformat() if moment else None,
+            "as_of": moment.astimezone(AMSTERDAM).isoformat() if moment else None,
             "events": self.applied,
             "rehearsal": sorted(self.rehearsals) or None,
             "regions": {
@@ -425,27 +429,43 @@ async def replay(
     connection = await connect(database_url)
     try:
         async with snapshot(connection):
-            for _, schema in service_schemas(schema_prefix, services):
-                if not await has_log(connection, schema):
-                    continue
-                async for rows in stored_batches(connection, schema):
-                    fold(state, rows, decoder, as_of)
+            with without_cycle_collection():
+                await _fold_logs(connection, state, schema_prefix, services, decoder, as_of)
     finally:
         await connection.close()
     return state
 
 
-def fold(
-    state: ProcedureState, rows: Sequence[StoredRow], decoder: LogDecoder, as_of: datetime | None
+async def _fold_logs(
+    connection: asyncpg.Connection,
+    state: ProcedureState,
+    schema_prefix: str,
+    services: Sequence[str],
+    decoder: LogDecoder,
+    as_of: datetime | None,
 ) -> None:
-    """Apply the rows' events that change the state (the others are not even decoded)."""
+    for _, schema in service_schemas(schema_prefix, services):
+        if not await has_log(connection, schema):
+            continue
+        async for rows in topic_batches(connection, schema):
+            fold(state, rows, decoder, as_of)
+
+
+def fold(
+    state: ProcedureState,
+    rows: Sequence[tuple[str, bytes]],
+    decoder: LogDecoder,
+    as_of: datetime | None,
+) -> None:
+    """Apply the `(topic, state)` rows' events that change the state (the others are not
+    even decoded)."""
     reads: dict[str, bool] = {}
-    for row in rows:
-        relevant = reads.get(row.topic)
+    for topic, stored in rows:
+        relevant = reads.get(topic)
         if relevant is None:
-            relevant = reads[row.topic] = state.reads(row.topic.rpartition(".v")[0])
+            relevant = reads[topic] = state.reads(topic.rpartition(".v")[0])
         if not relevant:
             continue
-        document = decoder.document(row.state)[1]
+        document = decoder.document(stored)[1]
         if as_of is None or instant(document["occurred_at"]) <= as_of:
             state.apply(document)

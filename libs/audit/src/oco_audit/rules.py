@@ -62,15 +62,30 @@ _CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a micro
 
 
 def when(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
+    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class _Inscription:
+    """The round's inscription deadline, its bounds in UTC once (as `Deadline.contains`)."""
+
+    deadline: Deadline
+    opens_at: datetime | None
+    closes_at: datetime
+
+    def contains(self, moment: datetime) -> bool:
+        return (self.opens_at is None or moment >= self.opens_at) and moment < self.closes_at
 
 
 @cache
-def inscription_window(round_id: str) -> Deadline | None:
+def inscription_window(round_id: str) -> _Inscription | None:
     try:
-        return deadline_for(load_round(round_id), DeadlineCode.INSCRIPTION)
+        deadline = deadline_for(load_round(round_id), DeadlineCode.INSCRIPTION)
     except (RoundFileError, UnknownRound, KeyError):
         return None
+    opens_at = deadline.opens_at.astimezone(UTC) if deadline.opens_at else None
+    return _Inscription(deadline, opens_at, deadline.closes_at.astimezone(UTC))
 
 
 @dataclass
@@ -174,7 +189,7 @@ class RuleCheck:
         if not window.contains(occurred_at):
             yield (
                 f"taken at {local(occurred_at).isoformat()}, outside inscription"
-                f" (until {window.last_second.isoformat()}, {window.rule})"
+                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
             )
 
     def _inscription_refused(self, document: Document) -> Iterator[str]:
@@ -187,7 +202,7 @@ class RuleCheck:
             yield (
                 f"refused as {'/'.join(sorted(codes & _INSCRIPTION_WINDOW_CODES))} at"
                 f" {local(occurred_at).isoformat()}, while inscription was open"
-                f" (until {window.last_second.isoformat()}, {window.rule})"
+                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
             )
 
     # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).

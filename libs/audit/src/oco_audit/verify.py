@@ -32,6 +32,7 @@ from oco_audit.log import (
     published_position,
     service_schemas,
     snapshot,
+    without_cycle_collection,
 )
 from oco_audit.rules import TYPES, RuleCheck
 
@@ -377,18 +378,35 @@ async def verify(
     connection = await connect(database_url)
     try:
         async with snapshot(connection):
-            for service, schema in service_schemas(schema_prefix, services):
-                stream = topology.service_stream(service)
-                messages = stream_messages(js, stream, ends[service]) if js else None
-                summary, findings = await verify_service(
-                    connection, messages, service, schema, stream, decoder, rules
+            with without_cycle_collection():
+                await _verify_logs(
+                    connection, js, topology, schema_prefix, services, decoder, rules, ends, report
                 )
-                report.services.append(summary)
-                report.findings += findings
     finally:
         await connection.close()
     report.findings += rules.finish()
     return report
+
+
+async def _verify_logs(
+    connection: asyncpg.Connection,
+    js: JetStreamContext | None,
+    topology: Topology,
+    schema_prefix: str,
+    services: Sequence[str],
+    decoder: LogDecoder,
+    rules: RuleCheck,
+    ends: dict[str, int],
+    report: Report,
+) -> None:
+    for service, schema in service_schemas(schema_prefix, services):
+        stream = topology.service_stream(service)
+        messages = stream_messages(js, stream, ends[service]) if js else None
+        summary, findings = await verify_service(
+            connection, messages, service, schema, stream, decoder, rules
+        )
+        report.services.append(summary)
+        report.findings += findings
 
 
 async def verify_service(

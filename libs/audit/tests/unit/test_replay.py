@@ -79,7 +79,7 @@ def test_before_the_inscription_deadline_nothing_is_assessed_yet() -> None:
 def test_the_whole_log_shows_answers_contracts_and_the_rehearsal_they_came_from() -> None:
     shown = replayed(None)
     region = shown["regions"]["amsterdam"]
-    assert shown["as_of"] == "2026-12-01T09:00:00+00:00"  # the last event's procedure time
+    assert shown["as_of"] == "2026-12-01T10:00:00+01:00"  # the last event's procedure time
     assert region["objections"][0]["answer"]["decision"] == "dismissed"
     assert [c["budget_ceiling"] for c in region["contracts"]] == ["125000.00"]
     assert shown["rehearsal"] == region["rehearsal"] == [REHEARSAL["rehearsal_id"]]
