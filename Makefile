@@ -31,6 +31,7 @@ schemas: sync
 	$(UV) run oco contract schemas
 	$(UV) run python -m oco_intake.asyncapi
 	$(UV) run python -m oco_assessment.asyncapi
+	$(UV) run python -m oco_objection.asyncapi
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

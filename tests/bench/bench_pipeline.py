@@ -8,7 +8,8 @@ subject and schema prefix of its own that is deleted afterwards:
    process, through the installed entry point and through `uv run` (no servers needed);
 1. limits: single-row INSERT commits of asyncpg; JetStream publishes with 256 in flight;
 2. the peer: plain `eventsourcing` (same library, same PostgreSQL), one save per commit;
-3. the project: intake end to end, the outbox relay alone, intake latency at 200/s;
+3. the project: intake end to end, the outbox relay alone, intake latency at 200/s, the
+   sample round played through every service (wall time, events per second);
 4. ratios of the project to the limits and the peer, beside their targets.
 
 It prints one table and writes the same figures to `var/bench/latest.json`; service logs
@@ -59,6 +60,11 @@ sys.path[:0] = [str(ROOT / p) for p in ("services/intake/tests", "libs/shared/te
 
 from intake_support import submission  # noqa: E402
 from leftovers import described, kill_all, leftovers, mark_this_process  # noqa: E402
+from oco_devstack.run import ServiceProcesses, free_ports, registered_services  # noqa: E402
+from oco_devstack.simulation.player import play  # noqa: E402
+from oco_devstack.simulation.report import event_counts  # noqa: E402
+from oco_devstack.simulation.scenario import sample_round  # noqa: E402
+from oco_devstack.simulation.session import wait_until_ready  # noqa: E402
 from oco_shared.eventstore import EventStore, NewEvent  # noqa: E402
 from oco_shared.observability import configure_logging  # noqa: E402
 from oco_shared.runtime import ServiceRuntime  # noqa: E402
@@ -76,6 +82,7 @@ PEER_SAVES = 3_000
 SUBMISSIONS, SUBMIT_WINDOW = 10_000, 256
 RELAY_EVENTS, APPEND_BATCH = 10_000, 500
 RATE, RATE_SECONDS = 200, 15
+ROUND_SEED, ROUND_ID = 2027, "2027-2028"
 STARTUP_RUNS = 10
 STARTUP_TARGET_SECONDS = 0.5
 
@@ -474,6 +481,35 @@ async def intake_end_to_end(where: Servers) -> dict[str, Any]:
     }
 
 
+async def sample_round_played(where: Servers) -> dict[str, Any]:
+    """The sample round through every registered service, each its own process (as `oco
+    run` starts them), played by the simulator on a rehearsal clock: wall time from the
+    first act to the last phase settled, and the services' events per second over it."""
+    async with isolated(where, "round") as isolation:
+        scenario = sample_round(ROUND_SEED, ROUND_ID)
+        env = isolation.env(where, OCO_REHEARSAL="true", OCO_LOG_LEVEL="WARNING")
+        services = ServiceProcesses(env, ports=free_ports(registered_services()), logs=OUT)
+        try:
+            for name in services.modules:
+                services.start(name)
+            late = await asyncio.to_thread(wait_until_ready, "127.0.0.1", services.ports)
+            if late is not None:
+                raise Stalled(f"sample round: {late} did not become ready")
+            started = time.perf_counter()
+            log = await play(scenario, isolation.settings(where, rehearsal=True))
+            seconds = time.perf_counter() - started
+        finally:
+            services.stop()
+    return {
+        **rate(len(log.events), seconds),
+        "acts": scenario.acts,
+        "phases": len(scenario.phases),
+        "services": list(services.modules),
+        "dead_letters": len(log.dead_letters),
+        "events": event_counts(log.events),
+    }
+
+
 def refusal_codes(event: dict[str, Any]) -> list[str]:
     return [refusal.get("code", "?") for refusal in event.get("refusals") or []]
 
@@ -687,6 +723,18 @@ def table_rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"p99 <= {TARGETS['latency_p99_ms']:.0f} ms",
             )
         )
+    if "sample_round" in figures:
+        played = figures["sample_round"]
+        rows.append(
+            (
+                "3 project",
+                f"sample round {ROUND_ID} seed {ROUND_SEED}: {played['acts']} acts, "
+                f"{played['phases']} phases, {len(played['services'])} service processes "
+                "(events / wall time; 1 s of quiet per phase)",
+                throughput_text(played),
+                "",
+            )
+        )
     names = {
         "intake_vs_peer": "intake / peer",
         "intake_vs_commits": "intake / raw commits",
@@ -741,6 +789,10 @@ def checks(figures: dict[str, Any]) -> list[str]:
             f"failed publishes {lat['failed_publishes']}, "
             f"latest publish {lat['max_schedule_lag_ms']} ms behind its schedule"
         )
+    if played := figures.get("sample_round"):
+        found.append(
+            f"sample round: {played['count']:,} events, dead letters {played['dead_letters']}"
+        )
     return found
 
 
@@ -776,6 +828,7 @@ PARTS: dict[str, Callable[[Servers], Awaitable[dict[str, Any]]]] = {
     "intake": intake_end_to_end,
     "relay": relay_alone,
     "latency": intake_latency,
+    "sample_round": sample_round_played,
 }
 
 

@@ -16,7 +16,13 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from oco_shared.runtime import ServiceRuntime
-from plumbing_support import Isolation, ScriptedReceipt, stream_count, stream_documents
+from plumbing_support import (
+    Isolation,
+    ScriptedReceipt,
+    stream_count,
+    stream_documents,
+    wait_for_count,
+)
 
 
 class Portal:
@@ -65,7 +71,10 @@ class Portal:
             await asyncio.sleep(0.05)
         return await stream_documents(self.js, stream, self.topology.service_subjects("intake"))
 
-    async def dead_letters(self) -> list[dict[str, Any]]:
+    async def dead_letters(self, expected: int = 0) -> list[dict[str, Any]]:
+        """The dead letters, once at least `expected` are published: intake sets a message
+        aside in its own time, after what came behind it may already have its outcome."""
+        await wait_for_count(self.js, self.topology.deadletter_stream, expected, timeout=60)
         return await stream_documents(
             self.js, self.topology.deadletter_stream, self.topology.deadletter_subject("intake")
         )

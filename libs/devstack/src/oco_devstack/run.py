@@ -11,12 +11,14 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
@@ -68,6 +70,21 @@ def service_ports(
     return {name: ports[name] for name in ordered}
 
 
+def registered_services() -> dict[str, str]:
+    """Each service of the `oco.services` entry points with its package, by name."""
+    found = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
+    return {entry.name: entry.module for entry in found}
+
+
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """A free HTTP port per service, for runs beside an `oco run` (tests, the bench)."""
+    with contextlib.ExitStack() as held:
+        probes = {name: held.enter_context(socket.socket()) for name in names}
+        for probe in probes.values():
+            probe.bind(("127.0.0.1", 0))
+        return {name: probe.getsockname()[1] for name, probe in probes.items()}
+
+
 class _Signals:
     """SIGINT and SIGTERM become a flag, so a shutdown in progress is never cut short."""
 
@@ -82,63 +99,102 @@ class _Signals:
         self.event.set()
 
 
-def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], signum: int) -> None:
-    """Forward the signal to each service's process group, kill it after STOP_TIMEOUT."""
-    for child in children.values():
-        if child.returncode is None:  # not yet reaped, so its group id is still ours
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signum)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for name, child in children.items():
-        try:
-            child.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killed", flush=True)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+class ServiceProcesses:
+    """Every registered service as a child process in a process group of its own, so that
+    our own forwarding, not the terminal's Ctrl-C, stops it; one can be killed and started
+    again (the fault tests)."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        own_env: Callable[[str], Mapping[str, str]] | None = None,
+        ports: Mapping[str, int] | None = None,
+        logs: Path | None = None,
+    ) -> None:
+        """`ports` by service (default: `service_ports`); with `logs`, each service writes
+        to `<logs>/<service>.log` instead of our own output."""
+        self.modules = registered_services()
+        self.ports = dict(ports or service_ports(self.modules, os.environ))
+        self.env, self.own_env = env, own_env or (lambda service: {})
+        self.logs = logs
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        with contextlib.ExitStack() as files:
+            output = (
+                files.enter_context((self.logs / f"{name}.log").open("ab")) if self.logs else None
+            )
+            self.children[name] = subprocess.Popen(
+                [sys.executable, "-m", self.modules[name]],
+                env={**self.env, **self.own_env(name), "OCO_HTTP_PORT": str(self.ports[name])},
+                process_group=0,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+            )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to the service's process group, as a crash or an OOM kill would."""
+        child = self.children[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+    def exited(self) -> str | None:
+        """A service that stopped by itself, with its exit code."""
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                return f"{name} exited with code {child.returncode}"
+        return None
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Forward the signal to each service's process group, kill it after STOP_TIMEOUT."""
+        for child in self.children.values():
+            if child.returncode is None:  # not yet reaped, so its group id is still ours
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signum)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, child in self.children.items():
+            try:
+                child.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killed", flush=True)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
 
 
 def _supervise(
-    env: dict[str, str],
+    services: ServiceProcesses,
     host: str,
     signals: _Signals,
-    own_env: Callable[[str], Mapping[str, str]] = lambda service: {},
     then: Callable[[dict[str, int]], int] | None = None,
     exit_when_done: bool = False,
 ) -> int:
     """Run the services until a signal; meanwhile `then(ports)` in a thread (the sample
     round), after which `exit_when_done` stops everything with its exit code."""
-    services = sorted(entry_points(group="oco.services"), key=lambda entry: entry.name)
-    if not services:
+    if not services.modules:
         print(
             "no services registered (entry-point group oco.services); Ctrl-C stops the stack",
             flush=True,
         )
-    ports = service_ports([entry.name for entry in services], os.environ)
-    children: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        for entry in services:
-            port = ports[entry.name]
-            children[entry.name] = subprocess.Popen(
-                [sys.executable, "-m", entry.module],
-                env={**env, **own_env(entry.name), "OCO_HTTP_PORT": str(port)},
-                process_group=0,  # our own forwarding, not the terminal's Ctrl-C, stops it
-            )
-            print(f"{entry.name}: http://{host}:{port} (python -m {entry.module})", flush=True)
+        for name, module in services.modules.items():
+            services.start(name)
+            print(f"{name}: http://{host}:{services.ports[name]} (python -m {module})", flush=True)
         outcome: list[int] = []
-        if then is not None and children:
-            threading.Thread(target=lambda: outcome.append(then(ports)), daemon=True).start()
+        if then is not None and services.children:
+            threading.Thread(
+                target=lambda: outcome.append(then(services.ports)), daemon=True
+            ).start()
         while not signals.event.wait(0.5):
-            for name, child in children.items():
-                if child.poll() is not None:
-                    print(f"{name} exited with code {child.returncode}; stopping", flush=True)
-                    return 1
+            if exited := services.exited():
+                print(f"{exited}; stopping", flush=True)
+                return 1
             if outcome and exit_when_done:
                 return outcome[0]
         return 0
     finally:
-        _stop_children(children, signals.received)
+        services.stop(signals.received)
 
 
 def _sample_round(
@@ -177,6 +233,36 @@ async def _provision_streams(nats_url: str, settings: Settings) -> None:
         await connection.close()
 
 
+def embedded_users(
+    settings: Settings, nats_url: str, database_url: str
+) -> Callable[[str], dict[str, str]]:
+    """On the embedded stack: the streams made by the broker's provisioner, the database
+    roles by the superuser; the addresses each service connects with, as its own user and
+    its own role (the services then need not provision streams themselves)."""
+    asyncio.run(_provision_streams(nats_url, settings))
+    passwords = nats_passwords_of(settings.data_dir)
+    host, port = urlsplit(nats_url).hostname or "", urlsplit(nats_url).port or 4222
+    services = list(registered_services())
+    roles = {name: role_name(settings.schema_prefix, name) for name in (*services, AUDITOR)}
+    role_password = role_passwords(settings.data_dir, list(roles.values()))
+    provision_roles(
+        database_url,
+        settings.schema_prefix,
+        services,
+        {name: role_password[role] for name, role in roles.items()},
+    )
+
+    def own_user(service: str) -> dict[str, str]:
+        user = service_user(service)
+        return {
+            "OCO_NATS_URL": user_url(host, port, user, passwords[user]),
+            "OCO_DATABASE_URL": role_url(settings.data_dir, roles[service]),
+            "OCO_PROVISION_STREAMS": "false",
+        }
+
+    return own_user
+
+
 def run(play_seed: int | None = None, exit_when_done: bool = False) -> int:
     """`oco run`: every registered service as a child process, on the embedded stack unless
     both addresses are set; the stack is stopped again if this call started it. With a
@@ -199,35 +285,12 @@ def run(play_seed: int | None = None, exit_when_done: bool = False) -> int:
         # A development run may rehearse a round (`oco rehearse start`) unless told otherwise.
         env.setdefault("OCO_REHEARSAL", "true")
         then = _sample_round(settings, play_seed, exit_when_done) if play_seed is not None else None
-        if settings.nats_url:  # a broker of the operator's: the services use its address
-            return _supervise(
-                env, settings.http_host, signals, then=then, exit_when_done=exit_when_done
-            )
-        # The embedded stack: streams made by the broker's provisioner, database roles by
-        # the superuser, and each service connects as its own user and its own role.
-        asyncio.run(_provision_streams(nats_url, settings))
-        env["OCO_PROVISION_STREAMS"] = "false"
-        passwords = nats_passwords_of(settings.data_dir)
-        host, port = urlsplit(nats_url).hostname or "", urlsplit(nats_url).port or 4222
-        services = [entry.name for entry in entry_points(group="oco.services")]
-        roles = {name: role_name(settings.schema_prefix, name) for name in (*services, AUDITOR)}
-        role_password = role_passwords(settings.data_dir, list(roles.values()))
-        provision_roles(
-            database_url,
-            settings.schema_prefix,
-            services,
-            {name: role_password[role] for name, role in roles.items()},
-        )
-
-        def own_user(service: str) -> dict[str, str]:
-            user = service_user(service)
-            return {
-                "OCO_NATS_URL": user_url(host, port, user, passwords[user]),
-                "OCO_DATABASE_URL": role_url(settings.data_dir, roles[service]),
-            }
-
+        # A broker of the operator's: the services use its address. The embedded stack:
+        # each service connects as its own user and its own role.
+        own_users = None if settings.nats_url else embedded_users(settings, nats_url, database_url)
+        services = ServiceProcesses(env, own_users)
         return _supervise(
-            env, settings.http_host, signals, own_user, then=then, exit_when_done=exit_when_done
+            services, settings.http_host, signals, then=then, exit_when_done=exit_when_done
         )
     except (
         StackError,

@@ -558,6 +558,35 @@ def stack_down(data_dir: Path) -> list[Stopped]:
         return stopped
 
 
+def halt(data_dir: Path, kind: Kind) -> None:
+    """Stop one server of the running stack the hard way, as a crash would, for the fault
+    tests: nats-server killed (SIGKILL), PostgreSQL by `pg_ctl stop -m immediate` (no
+    checkpoint: it recovers from its write-ahead log at the next start). `stack_up` starts
+    it again on its old port."""
+    paths = _Paths.of(data_dir)
+    with _locked(paths):
+        server = _read_state(paths).get(kind)
+        if server is None or not _healthy(paths, kind, server):
+            raise StackError(f"no {kind} server of the stack runs under {paths.root}")
+        if kind == "nats":
+            process = psutil.Process(server.pid)
+            process.kill()
+            _wait_gone([process], STOP_TIMEOUT)
+            return
+        argv = [str(_pg_bin() / "pg_ctl"), "stop", "-D", str(paths.pg_dir), "-m", "immediate"]
+        with paths.log("postgres").open("ab") as output:
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=STOP_TIMEOUT,
+                **_postgres_account(paths),
+            )
+        if done.returncode:
+            raise StackError(f"pg_ctl stop -m immediate failed with code {done.returncode}")
+
+
 def stack_wipe(data_dir: Path) -> Path:
     """Remove a stopped stack's data (its log, database and passwords): the next start is
     a fresh one. Returns the folder removed."""

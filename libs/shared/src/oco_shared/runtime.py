@@ -31,7 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pydantic import ValidationError
 
 from oco_shared.addresses import StartupError, check_database, resolve_addresses, unreachable
-from oco_shared.clock import SystemClock
+from oco_shared.clock import Clock, SystemClock
 from oco_shared.eventstore import EventStore
 from oco_shared.handling import Incoming, ReceiptClock, Route
 from oco_shared.messaging.checkpoint import ChainCheckpointer
@@ -41,6 +41,7 @@ from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 from oco_shared.messaging.projector import Projection, Projector
 from oco_shared.messaging.relay import OutboxRelay
 from oco_shared.messaging.streams import StreamWatcher
+from oco_shared.messaging.ticker import Deadlines, DeadlineTicker
 from oco_shared.messaging.topology import SERVICES, Topology, provision_streams
 from oco_shared.observability import configure_logging, tracer_provider
 from oco_shared.procedure_time import (
@@ -107,6 +108,8 @@ class ServiceDefinition:
     subscriptions: Sequence[Subscription] = ()
     projections: Sequence[Projection] = ()
     streams: tuple[str, ...] = SERVICES
+    # Deadlines that pass become events, raised by a ticker on procedure time.
+    deadlines: Deadlines | None = None
 
 
 async def connect_broker(broker: NatsBroker, nats_url: str, timeout: float) -> Client:
@@ -136,6 +139,8 @@ class ServiceRuntime:
     settings: Settings = field(default_factory=Settings)
     # None: the procedure clock on the broker decides (tests may script receipt times).
     receipt: ReceiptClock | None = None
+    # None: the deadline ticker reads the procedure clock (tests may hold time still).
+    tick_clock: Clock | None = None
     span_processors: Sequence[SpanProcessor] = ()
     store: EventStore = field(init=False)
     broker: NatsBroker = field(init=False)
@@ -143,6 +148,7 @@ class ServiceRuntime:
     relay: OutboxRelay = field(init=False)
     streams: StreamWatcher = field(init=False)
     consumers: list[BatchConsumer] = field(init=False, default_factory=list)
+    ticker: DeadlineTicker | None = field(init=False, default=None)
     timeline: Timeline = field(init=False)
     procedure_clock: ProcedureClock = field(init=False)
     asgi: AsgiFastStream = field(init=False)
@@ -227,6 +233,19 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.supervisor.start(consumer)
+        if definition.deadlines is not None and "consumers" in settings.roles:
+            self.ticker = DeadlineTicker(
+                service=self.service,
+                deadlines=definition.deadlines,
+                store=self.store,
+                database_url=database_url,
+                clock=self.tick_clock or self.procedure_clock,
+                wakeup=wakeup,
+                timeline=self.timeline,
+                follower=clock,
+                tick_seconds=settings.tick_seconds,
+            )
+            self.supervisor.start(self.ticker)
         self.streams = StreamWatcher(
             self.jetstream, [topology.service_stream(self.service), *self._upstreams(topology)]
         )

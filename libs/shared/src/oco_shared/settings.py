@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default=frozenset({"consumers", "relay", "projectors"}),
         description="which tasks this process runs; split them over processes to use more cores",
     )
+    tick_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="how often the deadline ticker looks whether a deadline passed",
+    )
     rehearsal: bool = Field(
         default=False,
         description="may run on a rehearsal clock (oco rehearse); never set in production",

@@ -126,7 +126,7 @@ async def test_a_hostile_message_is_set_aside_and_the_next_one_is_judged_within_
         fields = [refusal["field"] for refusal in rejection["refusals"]]
         assert sorted(fields) == sorted(expected.get("fields", [None]))
     else:
-        [dead] = [d for d in await portal.dead_letters() if d["headers"]["Nats-Msg-Id"] == hostile]
+        [dead] = [d for d in await portal.dead_letters(1) if d["headers"]["Nats-Msg-Id"] == hostile]
         assert dead["reason"] == expected["dead_letter"] and dead["attempts"] == 1
         assert dead["payload_bytes"] == len(body)
         shown = dead.get("payload") or dead["payload_base64"]
@@ -171,7 +171,7 @@ async def test_an_operator_reads_a_dead_letter_whole_from_postgresql(
 ) -> None:
     body = b"\xff not a message " + b"x" * 40_000
     message_id = await portal.publish("inscription", body)
-    [dead] = await _eventually(lambda: _dead_letter(portal, message_id))
+    [dead] = [d for d in await portal.dead_letters(1) if d["headers"]["Nats-Msg-Id"] == message_id]
     position = str(dead["upstream_position"])
     listing, code = await asyncio.to_thread(
         _oco, servers, isolation, "deadletters", "list", "--service", "intake"
@@ -189,11 +189,6 @@ async def test_an_operator_reads_a_dead_letter_whole_from_postgresql(
         _oco, servers, isolation, "deadletters", "show", *args, "--position", "999999"
     )
     assert code == 1 and "no dead letter of intake" in missing
-
-
-async def _dead_letter(portal: Portal, message_id: str) -> list[dict[str, Any]] | None:
-    found = [d for d in await portal.dead_letters() if d["headers"]["Nats-Msg-Id"] == message_id]
-    return found or None
 
 
 def _oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[str, int]:

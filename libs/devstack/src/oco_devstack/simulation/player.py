@@ -11,14 +11,19 @@ outcome (an event it caused, or a dead letter) and the services have gone quiet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from oco_shared.authority import PORTAL, PROVISIONER, office_user
 from oco_shared.commands.broker import connect_as
 from oco_shared.commands.portal import Destination, choose, destinations
@@ -36,14 +41,20 @@ class Stalled(RuntimeError):
 
 @dataclass
 class Log:
-    """What the services published while the scenario played, in arrival order."""
+    """What the services recorded while the scenario played, in stream order per stream:
+    read from their streams, so an event is heard once even when the broker restarted."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     answered: set[str] = field(default_factory=set)
     last_heard: float = field(default_factory=time.monotonic)
+    positions: set[tuple[str, int]] = field(default_factory=set)
 
     async def hear(self, msg: Msg) -> None:
+        position = (msg.metadata.stream, msg.metadata.sequence.stream)
+        if position in self.positions:  # delivered again after a consumer was recreated
+            return
+        self.positions.add(position)
         try:
             document = json.loads(msg.data)
         except ValueError:
@@ -60,6 +71,13 @@ class Log:
 
 
 Progress = Callable[[Phase, int, int], None]
+# How soon a reader notices that the broker lost its consumer (a restart) and makes it anew.
+HEARTBEAT_SECONDS = 1.0
+PUBLISH_TIMEOUT_SECONDS = 2.0
+
+
+async def _always() -> bool:
+    return True
 
 
 async def play(
@@ -68,28 +86,37 @@ async def play(
     progress: Progress = lambda phase, done, total: None,
     quiet_seconds: float = 1.0,
     phase_timeout: float = 180.0,
+    published: Callable[[int], None] = lambda count: None,
+    settled: Callable[[], Awaitable[bool]] = _always,
 ) -> Log:
+    """Play every phase; `published(n)` follows each act sent, and a phase ends only when
+    `settled()` also holds (the fault tests: every service is up again)."""
     topology = Topology(settings.subject_prefix)
     where = destinations()
     log = Log()
-    provisioner = await connect_as(settings, PROVISIONER)
+    provisioner = await connect_as(settings, PROVISIONER, reconnect=True)
     parties: dict[str, Client] = {}
     try:
-        for service in SERVICES:
-            await provisioner.subscribe(topology.service_subjects(service), cb=log.hear)
-        await provisioner.subscribe(topology.deadletter_subject("*"), cb=log.hear)
-        await provisioner.flush()
+        # Every party connected before the first act: one that has to connect while the
+        # broker is away could not, and reconnecting clients ride out an outage.
+        for party in sorted({act.party for phase in scenario.phases for act in phase.acts}):
+            user = PORTAL if party == "portal" else office_user(party)
+            parties[party] = await connect_as(settings, user, reconnect=True)
         js = provisioner.jetstream()
+        await _follow(js, topology, log)
         rehearsal = rehearsal_definition(scenario.round_id, scenario.phases[0].at, rate=1.0)
         done = 0
         for phase in scenario.phases:
+            deadline = time.monotonic() + phase_timeout
             clock = rehearsal.model_copy(update={"start": phase.at})
-            await set_procedure_clock(js, topology, clock)
+            setting = functools.partial(set_procedure_clock, js, topology, clock)
+            await _again_until(deadline, "the rehearsal clock", setting)
             for act in phase.acts:
-                client = parties.get(act.party) or await _connect(settings, act.party, parties)
-                await _publish(client, topology, act, _destination(where, act))
-            await _settle(log, phase, quiet_seconds, phase_timeout)
-            done += len(phase.acts)
+                client = parties[act.party]
+                await _publish(client, topology, act, _destination(where, act), deadline)
+                done += 1
+                published(done)
+            await _settle(log, phase, js, topology, settled, quiet_seconds, deadline)
             progress(phase, done, scenario.acts)
     finally:
         for client in (*parties.values(), provisioner):
@@ -97,9 +124,22 @@ async def play(
     return log
 
 
-async def _connect(settings: Settings, party: str, parties: dict[str, Client]) -> Client:
-    parties[party] = await connect_as(settings, PORTAL if party == "portal" else office_user(party))
-    return parties[party]
+async def _follow(js: JetStreamContext, topology: Topology, log: Log) -> None:
+    """Read every service's stream and the dead letters from the start, with ordered
+    consumers: the client makes one anew where the last left off when it goes missing."""
+    followed = [(topology.service_stream(s), topology.service_subjects(s)) for s in SERVICES]
+    followed.append((topology.deadletter_stream, topology.deadletter_subject("*")))
+    for stream, subjects in followed:
+        try:
+            await js.subscribe(
+                subjects,
+                stream=stream,
+                cb=log.hear,
+                ordered_consumer=True,
+                idle_heartbeat=HEARTBEAT_SECONDS,
+            )
+        except NotFoundError:
+            continue  # a service whose stream was never made publishes nothing
 
 
 def _destination(where: dict[str, list[Destination]], act: Act) -> Destination:
@@ -109,29 +149,81 @@ def _destination(where: dict[str, list[Destination]], act: Act) -> Destination:
     return found
 
 
-async def _publish(client: Client, topology: Topology, act: Act, where: Destination) -> None:
+async def _again_until(deadline: float, what: str, send: Callable[[], Awaitable[object]]) -> None:
+    """Send until the broker acknowledges: while it is away, the same message again once
+    it is back (its message id makes a second arrival nothing)."""
+    while True:
+        try:
+            await send()
+            return
+        except (TimeoutError, NatsError) as error:
+            if time.monotonic() > deadline:
+                raise Stalled(f"the broker did not take {what} ({error!r})") from None
+            await asyncio.sleep(0.5)
+
+
+async def _publish(
+    client: Client, topology: Topology, act: Act, where: Destination, deadline: float
+) -> None:
     if where.source == "office":
         subject, stream = topology.office_subject(act.party, where.kind), topology.office_stream
     else:
         subject, stream = topology.portal_subject(where.kind), topology.portal_stream
-    await client.jetstream().publish(
-        subject,
-        json.dumps(act.message, ensure_ascii=False).encode(),
-        stream=stream,
-        headers={"Nats-Msg-Id": act.message_id},
-    )
+    body = json.dumps(act.message, ensure_ascii=False).encode()
+
+    def send() -> Awaitable[object]:
+        return client.jetstream().publish(
+            subject,
+            body,
+            stream=stream,
+            headers={"Nats-Msg-Id": act.message_id},
+            timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
+
+    await _again_until(deadline, f"{act.message['type']} {act.message_id}", send)
 
 
-async def _settle(log: Log, phase: Phase, quiet_seconds: float, timeout: float) -> None:
-    """Until every act of the phase has its outcome and nothing more is heard for a while
-    (what the services decide from each other's events follows the outcomes)."""
-    deadline = time.monotonic() + timeout
+async def _caught_up(js: JetStreamContext, topology: Topology) -> bool:
+    """Every service's durable consumer has taken and acknowledged all its stream holds,
+    so nothing left from this phase can overtake the next one's acts."""
+    streams = [topology.portal_stream, topology.office_stream, topology.clock_stream]
+    streams += [topology.service_stream(service) for service in SERVICES]
+    try:
+        for stream in streams:
+            with contextlib.suppress(NotFoundError):
+                for consumer in await js.consumers_info(stream):
+                    if consumer.config.durable_name and (
+                        consumer.num_pending or consumer.num_ack_pending
+                    ):
+                        return False
+    except (TimeoutError, NatsError):
+        return False  # the broker is away: nothing is known to be done
+    return True
+
+
+async def _settle(
+    log: Log,
+    phase: Phase,
+    js: JetStreamContext,
+    topology: Topology,
+    settled: Callable[[], Awaitable[bool]],
+    quiet_seconds: float,
+    deadline: float,
+) -> None:
+    """Until every act of the phase has its outcome, every consumer has caught up, and
+    nothing more is heard for a while (what the services decide from each other's events
+    follows the outcomes)."""
+    busy = log.last_heard
     while True:
         waiting = [act for act in phase.acts if act.message_id not in log.answered]
-        quiet = time.monotonic() - log.last_heard >= quiet_seconds
-        if not waiting and quiet:
-            return
+        busy = max(busy, log.last_heard)
+        if not waiting and time.monotonic() - busy >= quiet_seconds:
+            if await _caught_up(js, topology) and await settled():
+                return
+            busy = time.monotonic()  # something was still under way: quiet starts now
         if time.monotonic() > deadline:
+            if not waiting:
+                raise Stalled(f"{phase.milestone}: the services did not catch up")
             names = ", ".join(f"{a.message['type']} {a.message_id}" for a in waiting[:5])
             raise Stalled(f"{phase.milestone}: {len(waiting)} acts had no outcome ({names})")
         await asyncio.sleep(0.1)

@@ -38,8 +38,16 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+# Records about the log itself, not the procedure: how many a run has depends on how long
+# it took (a chain head every 30 s), so two plays of one seed may differ in them.
+LOG_RECORDS = frozenset({"ChainCheckpointed"})
+
+
 def event_counts(events: list[dict[str, Any]]) -> dict[str, int]:
-    return dict(sorted(Counter(event["type"] for event in events).items()))
+    """How many events of each procedure type (records about the log left out)."""
+    return dict(
+        sorted(Counter(e["type"] for e in events if e["type"] not in LOG_RECORDS).items())
+    )
 
 
 def refusal_counts(events: list[dict[str, Any]]) -> dict[str, int]:
@@ -51,6 +59,24 @@ def refusal_counts(events: list[dict[str, Any]]) -> dict[str, int]:
             ).items()
         )
     )
+
+
+def differences(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[str]:
+    """Where two plays of the same seed came out differently: each region whose report
+    differs, each event type and refusal code counted differently; none when they agree."""
+    lines = []
+    for name, compared in (
+        ("region", region_report),
+        ("events of type", event_counts),
+        ("refusals coded", refusal_counts),
+    ):
+        before, after = compared(expected), compared(found)
+        lines += [
+            f"{name} {key}: expected {before.get(key)}, found {after.get(key)}"
+            for key in sorted(before.keys() | after.keys())
+            if before.get(key) != after.get(key)
+        ]
+    return lines
 
 
 def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]) -> None:

@@ -16,7 +16,9 @@ from oco_shared.addresses import StartupError, embedded_user_url, unreachable
 from oco_shared.settings import Settings
 
 
-async def connect_as(settings: Settings, user: str) -> Client:
+async def connect_as(settings: Settings, user: str, reconnect: bool = False) -> Client:
+    """A command gives up when the broker goes away; with `reconnect` (the simulator) the
+    client waits for it to come back."""
     import nats
 
     url = settings.nats_url or embedded_user_url(settings, user)
@@ -39,8 +41,9 @@ async def connect_as(settings: Settings, user: str) -> Client:
             nats.connect(
                 url,
                 connect_timeout=settings.connect_timeout_seconds,
-                allow_reconnect=False,
-                max_reconnect_attempts=0,
+                allow_reconnect=reconnect,
+                max_reconnect_attempts=-1 if reconnect else 0,
+                reconnect_time_wait=0.5,
                 error_cb=quiet,
                 **options,
             ),
