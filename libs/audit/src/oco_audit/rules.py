@@ -9,8 +9,9 @@ are read) and says where a decision disagrees with the rule it should follow:
   refused as closed (or not yet open) only outside it (000_d8e1bdfab127271e.txt 6);
 - an objection is filed inside the window its `ObjectionWindowOpened` recorded, and
   refused as out of time only after that window closed (000_… 6 Bezwaar);
-- a kort geding is registered before its term, recorded by the answer it follows, and
-  refused as out of time only after it (000_… 6 Kort geding);
+- a kort geding is registered before its term, recorded by the answer it follows (or,
+  where the round counts it from the outcome, 002_… 2018-2020, from the party's first
+  window), and refused as out of time only after it (000_… 6 Kort geding);
 - a region never has more contracts than the places its selection published.
 """
 
@@ -27,6 +28,7 @@ from oco_shared.contract.parts import RefusalCode
 from oco_shared.deadlines import Deadline, deadline_for, local
 from oco_shared.rounds import DeadlineCode, load_round
 from oco_shared.rounds.loader import RoundFileError, UnknownRound
+from oco_shared.rounds.model import Trigger
 
 from oco_audit.findings import Finding
 
@@ -88,6 +90,20 @@ def inscription_window(round_id: str) -> _Inscription | None:
     return _Inscription(deadline, opens_at, deadline.closes_at.astimezone(UTC))
 
 
+@cache
+def kort_geding_from_outcome(round_id: str, opened: datetime) -> datetime | None:
+    """Where the round counts the kort geding term from the party's outcome (not from
+    the answer), its first instant out of time."""
+    try:
+        round_ = load_round(round_id)
+        rule = round_.deadlines[DeadlineCode.KORT_GEDING]
+    except (RoundFileError, UnknownRound, KeyError):
+        return None
+    if rule.counts_from is not Trigger.OUTCOME_PUBLISHED:
+        return None
+    return deadline_for(round_, DeadlineCode.KORT_GEDING, opened).closes_at.astimezone(UTC)
+
+
 @dataclass
 class _Window:
     opens_at: datetime
@@ -102,6 +118,7 @@ class RuleCheck:
         self.round_id = round_id
         self._windows: dict[tuple[str, int, str], _Window] = {}
         self._latest_window: dict[tuple[str, str | None, str | None], _Window] = {}
+        self._first_window: dict[tuple[str, str | None, str | None], _Window] = {}
         self._kort_geding_terms: dict[str, datetime] = {}
         self._latest_term: dict[tuple[str, str | None, str | None], datetime] = {}
         self._places: dict[tuple[str, str], int] = {}
@@ -212,6 +229,7 @@ class RuleCheck:
         key = (str(document["selection_event_id"]), int(document["edition"]))
         self._windows[(*key, str(document.get("provider_id")))] = window
         self._latest_window[_party(document)] = window
+        self._first_window.setdefault(_party(document), window)
         return iter(())
 
     def _objection_filed(self, document: Document) -> Iterator[str]:
@@ -259,13 +277,23 @@ class RuleCheck:
             self._latest_term[_party(document)] = term
         return iter(())
 
-    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+    def _term(self, document: Document) -> datetime | None:
+        """The party's kort geding term: recorded by the answer to the objection it names
+        (else its latest answer), or, in rounds that count it from the original outcome
+        (2018-2020), from the party's first window."""
         objection_id = document.get("objection_id")
         recorded = self._kort_geding_terms.get(str(objection_id)) if objection_id else None
         term = recorded or self._latest_term.get(_party(document))
+        first = self._first_window.get(_party(document))
+        if term is None and first is not None:
+            term = kort_geding_from_outcome(document["round_id"], first.opens_at)
+        return term
+
+    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+        term = self._term(document)
         occurred_at = when(document["occurred_at"])
         if term is None:
-            yield "registered with no kort geding term recorded by an answer"
+            yield "registered with no kort geding term recorded by an answer or an outcome"
             return
         if occurred_at >= term:
             yield (
@@ -282,7 +310,7 @@ class RuleCheck:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
             return
-        term = self._latest_term.get(_party(document))
+        term = self._term(document)
         occurred_at = when(document["occurred_at"])
         if term is not None and occurred_at < term:
             yield (
