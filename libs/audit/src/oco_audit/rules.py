@@ -101,7 +101,8 @@ def kort_geding_from_outcome(round_id: str, opened: datetime) -> datetime | None
         return None
     if rule.counts_from is not Trigger.OUTCOME_PUBLISHED:
         return None
-    return deadline_for(round_, DeadlineCode.KORT_GEDING, opened).closes_at.astimezone(UTC)
+    closes_at: datetime = deadline_for(round_, DeadlineCode.KORT_GEDING, opened).closes_at
+    return closes_at.astimezone(UTC)
 
 
 @dataclass
