@@ -55,9 +55,9 @@ class Chained:
     """A stored event that is on the chain, as the stream comparison needs it."""
 
     position: int
-    notification_id: int
     prev: bytes
     sha256: bytes
+    notification_id: int
     state: bytes
 
 
@@ -77,10 +77,10 @@ class ChainWalk:
         self._recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_LINKS)
         self._rule_topics: dict[str, bool] = {}
 
-    def row(self, row: Sequence[Any]) -> tuple[list[Finding], Chained | None]:
+    def row(self, row: Sequence[Any], findings: list[Finding]) -> bool:
+        """Check one row, adding what is wrong to `findings`; whether it is on the chain."""
         notification_id, originator_id, version, topic, state, position, prev, sha256 = row
         self.events += 1
-        findings: list[Finding] = []
         if position is None:
             findings.append(
                 self._finding(
@@ -90,7 +90,7 @@ class ChainWalk:
                     f" the event store), after chain position {self.position}",
                 )
             )
-            return findings, None
+            return False
         if position != self.position + 1:
             findings.append(self._gap(position, state))
         elif prev != self.prev:
@@ -114,9 +114,13 @@ class ChainWalk:
             )
         self.prev, self.position = sha256, position
         self._recent.append((position, sha256))
-        if self._is_rule_topic(topic):
+        decided = self._rule_topics.get(topic)
+        if decided is None:
+            type_name = topic.rpartition(".v")[0]
+            decided = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
+        if decided:
             findings += self._decided(position, state)
-        return findings, Chained(position, notification_id, prev, sha256, state)
+        return True
 
     def _gap(self, position: int, state: bytes) -> Finding:
         if position > self.position + 1:
@@ -132,13 +136,6 @@ class ChainWalk:
         return self._finding(
             position, state, f"chain position {position} comes again after {self.position}"
         )
-
-    def _is_rule_topic(self, topic: str) -> bool:
-        known = self._rule_topics.get(topic)
-        if known is None:
-            type_name = topic.rpartition(".v")[0]
-            known = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
-        return known
 
     def _decided(self, position: int, state: bytes) -> list[Finding]:
         try:
@@ -434,12 +431,16 @@ async def verify_service(
             await published_position(connection, schema, stream),
         )
     findings: list[Finding] = []
+    checked = walk.row
     async for rows in chained_batches(connection, schema):
+        if comparison is None:
+            for row in rows:
+                checked(row, findings)
+            continue
         for row in rows:
-            found, chained = walk.row(row)
-            findings += found
-            if comparison is not None and chained is not None:
-                findings += await comparison.stored(chained)
+            if checked(row, findings):
+                position, prev, sha256 = row[5], row[6], row[7]
+                findings += await comparison.stored(Chained(position, prev, sha256, row[0], row[4]))
     if comparison is not None:
         findings += await comparison.rest()
         summary.streamed, summary.unpublished = comparison.streamed, comparison.unpublished
