@@ -10,6 +10,7 @@ when the store encrypts at rest, upcasting older schema versions).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import heapq
@@ -128,9 +129,10 @@ async def chained_batches(
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """Every stored row with its link of the hash chain (None where it has none), in
     position order: `(notification_id, originator_id (text), originator_version, topic,
-    state, chain position, prev, sha256)`. Runs inside `snapshot(connection)`."""
+    state, chain position, prev, sha256)`. Runs inside `snapshot(connection)`, and the
+    caller queries nothing else on the connection until it has them all (`read_ahead`)."""
     cursor = await connection.cursor(in_schema(_SELECT_CHAINED, schema))
-    while rows := await cursor.fetch(batch):
+    async for rows in read_ahead(cursor, batch):
         yield rows
 
 
@@ -139,8 +141,26 @@ async def topic_batches(
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """`(topic, state)` of every stored row in position order: all a fold needs."""
     cursor = await connection.cursor(in_schema(_SELECT_TOPICS, schema))
-    while rows := await cursor.fetch(batch):
+    async for rows in read_ahead(cursor, batch):
         yield rows
+
+
+async def read_ahead(
+    cursor: asyncpg.cursor.Cursor, batch: int
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The cursor's rows a batch at a time, the next batch already on its way while the
+    caller works through this one. The caller sends nothing else on the connection
+    meanwhile (one operation at a time is all a connection does)."""
+    following = asyncio.ensure_future(cursor.fetch(batch))
+    try:
+        while rows := await following:
+            following = asyncio.ensure_future(cursor.fetch(batch))
+            yield rows
+    finally:
+        if not following.done():
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
+                await following
 
 
 async def published_position(connection: asyncpg.Connection, schema: str, stream: str) -> int:
