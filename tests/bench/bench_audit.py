@@ -13,7 +13,9 @@ Then, each over the whole table, in this order:
 - verify: the chain recomputed from the stored bytes and every rule-based decision
   decided again (`oco audit verify --no-stream`; the JetStream comparison reads a
   stream message by message and is not part of this figure);
-- replay: the round's state folded from the events (`oco audit replay`).
+- replay: the round's state folded from the events (`oco audit replay`);
+- verify with the stream: on a log of 20,000 events that the service's own relay
+  published, verify as `oco audit verify` runs it, the broker's copy compared too.
 
 Memory: the process's resident size before and at its peak during each, sampled every
 50 ms: it stays flat as the log grows (cursors, batches). Figures go to
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import nats
 import psutil
 import psycopg
 from psycopg import sql
@@ -48,7 +51,9 @@ from oco_audit.replay import replay  # noqa: E402
 from oco_audit.verify import verify  # noqa: E402
 from oco_shared.contract.examples import EXAMPLES  # noqa: E402
 from oco_shared.eventstore import EventStore, compact_json  # noqa: E402
-from oco_shared.messaging.topology import Topology  # noqa: E402
+from oco_shared.messaging.log import Wakeup  # noqa: E402
+from oco_shared.messaging.relay import OutboxRelay  # noqa: E402
+from oco_shared.messaging.topology import Topology, provision_streams  # noqa: E402
 from oco_shared.rounds import load_round  # noqa: E402
 from plumbing_support import Servers  # noqa: E402
 from plumbing_support import integration_servers as servers  # noqa: E402
@@ -57,6 +62,7 @@ OUT = ROOT / "var" / "bench"
 EVENTS = 1_000_000
 ROUND = "2027-2028"
 PARTIES_PER_REGION = 9
+STREAMED = 20_000  # events verified against the broker's copy as well
 TARGETS = {"verify_events_per_second": 200_000, "replay_vs_raw_scan": 1 / 3}
 
 # One party's events, in log order, each at the procedure time of its step. Received
@@ -257,6 +263,50 @@ async def raw_scan(database_url: str, schema: str) -> int:
     return rows
 
 
+async def with_stream(where: Servers, count: int) -> dict[str, Any]:
+    """Verify with the broker's copy too, on a smaller log the service's own relay
+    published: the auditor's user fetches stream messages one by one."""
+    prefix = f"baudits{uuid.uuid4().hex[:8]}_"
+    topology = Topology(prefix.rstrip("_"))
+    schema = f"{prefix}intake"
+    connection = await nats.connect(where.nats_url)
+    js = connection.jetstream()
+    store = EventStore(where.database_url, schema)
+    try:
+        await write_log(where.database_url, schema, count)
+        await provision_streams(
+            js,
+            topology.stream_configs(
+                ("intake",), replicas=1, duplicate_window_seconds=3600, max_bytes=2**30
+            ),
+        )
+        relay = OutboxRelay(store, lambda: js, topology, "intake", where.database_url, Wakeup())
+        stop = asyncio.Event()
+        publishing = asyncio.ensure_future(relay.run(stop))
+        while relay.position < count:
+            assert not publishing.done(), relay.status()
+            await asyncio.sleep(0.1)
+        stop.set()
+        await publishing
+
+        async def verified() -> int:
+            report = await verify(
+                where.database_url, connection, topology, prefix, ["intake"], LogDecoder(), ROUND
+            )
+            assert report.services[0].streamed == count, report.services
+            return len(report.findings)
+
+        return await measured(verified, count)
+    finally:
+        store.close()
+        for stream in await js.streams_info():
+            if (stream.config.name or "").startswith(topology.prefix.upper() + "_"):
+                await js.delete_stream(stream.config.name or "")
+        await connection.close()
+        with psycopg.connect(where.database_url, autocommit=True) as db:
+            db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 async def collect(where: Servers, count: int) -> dict[str, Any]:
     prefix = f"baudit{uuid.uuid4().hex[:8]}_"
     schema = f"{prefix}intake"
@@ -284,6 +334,7 @@ async def collect(where: Servers, count: int) -> dict[str, Any]:
     finally:
         with psycopg.connect(where.database_url, autocommit=True) as db:
             db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    figures["verify_with_stream"] = await with_stream(where, STREAMED)
     raw = figures["raw_scan"]["events_per_second"]
     figures["ratios"] = {
         "verify_events_per_second": figures["verify"]["events_per_second"],
@@ -298,11 +349,11 @@ async def collect(where: Servers, count: int) -> dict[str, Any]:
 
 def print_table(figures: dict[str, Any]) -> None:
     print(f"audit bench: a log of {figures['log']['events']:,} events")
-    print(f"{'':<10} {'events/s':>10} {'seconds':>8} {'per CPU s':>10} {'RSS growth':>11}  outcome")
-    for part in ("raw_scan", "verify", "replay"):
+    print(f"{'':<18} {'events/s':>10} {'seconds':>8} {'per CPU s':>10} {'RSS growth':>11}  outcome")
+    for part in ("raw_scan", "verify", "replay", "verify_with_stream"):
         f = figures[part]
         print(
-            f"{part:<10} {f['events_per_second']:>10,} {f['seconds']:>8}"
+            f"{part:<18} {f['events_per_second']:>10,} {f['seconds']:>8}"
             f" {f['events_per_cpu_second'] or 0:>10,} {f['rss_growth_mib']:>7} MiB  {f['outcome']}"
         )
     ratios, targets = figures["ratios"], figures["targets"]
