@@ -90,7 +90,7 @@ class Region:
     objections: dict[str, dict[str, Any]] = field(default_factory=dict)
     refused_objections: list[dict[str, Any]] = field(default_factory=list)
     kort_gedingen: list[dict[str, Any]] = field(default_factory=list)
-    contracts: list[dict[str, Any]] = field(default_factory=list)
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def party(self, provider_id: str) -> Party:
         return self.parties.setdefault(provider_id, Party(provider_id))
@@ -129,6 +129,9 @@ class ProcedureState:
             "KortGedingFiled": self._kort_geding,
             "KortGedingRejected": self._kort_geding,
             "ContractSigned": self._contract,
+            "ContractExtended": self._extended,
+            "BudgetCeilingSet": self._ceiling,
+            "BudgetReallocated": self._reallocated,
         }
 
     def reads(self, event_type: str) -> bool:
@@ -313,17 +316,36 @@ class ProcedureState:
         )
 
     def _contract(self, d: Document) -> None:
-        self._region(d["region_code"]).contracts.append(
-            {
-                "provider_id": d.get("provider_id"),
-                "contract_id": d["contract_id"],
-                "starts_on": d["starts_on"],
-                "ends_on": d["ends_on"],
-                "hourly_tariff": d["hourly_tariff"],
-                "budget_ceiling": d["provisional_budget_ceiling"],
-                "at": d["occurred_at"],
-            }
-        )
+        self._region(d["region_code"]).contracts[str(d["contract_id"])] = {
+            "provider_id": d.get("provider_id"),
+            "contract_id": d["contract_id"],
+            "starts_on": d["starts_on"],
+            "ends_on": d["ends_on"],
+            "extendable_until": d.get("extendable_until"),
+            "hourly_tariff": d["hourly_tariff"],
+            "budget_ceiling": d["provisional_budget_ceiling"],
+            "ceilings": {},  # year -> the definitive ceiling, once set
+            "at": d["occurred_at"],
+        }
+
+    def _extended(self, d: Document) -> None:
+        contract = self._region(d["region_code"]).contracts.get(str(d["contract_id"]))
+        if contract is not None:
+            contract["ends_on"] = d["ends_on"]
+
+    def _ceiling(self, d: Document) -> None:
+        contract = self._region(d["region_code"]).contracts.get(str(d["contract_id"]))
+        if contract is not None:
+            contract["ceilings"][str(d["year"])] = d["ceiling"]
+
+    def _reallocated(self, d: Document) -> None:
+        by_provider = {
+            c["provider_id"]: c for c in self._region(d["region_code"]).contracts.values()
+        }
+        for change in d["changes"]:
+            contract = by_provider.get(change["provider_id"])
+            if contract is not None:
+                contract["ceilings"][str(d["year"])] = change["after"]
 
     # The state shown.
 
@@ -373,7 +395,7 @@ def _region_json(region: Region, at: datetime | None) -> dict[str, Any]:
         "objections": [{"objection_id": key, **value} for key, value in region.objections.items()],
         "refused_objections": region.refused_objections,
         "kort_gedingen": region.kort_gedingen,
-        "contracts": region.contracts,
+        "contracts": list(region.contracts.values()),
     }
 
 

@@ -12,7 +12,8 @@ are read) and says where a decision disagrees with the rule it should follow:
 - a kort geding is registered before its term, recorded by the answer it follows (or,
   where the round counts it from the outcome, 002_… 2018-2020, from the party's first
   window), and refused as out of time only after it (000_… 6 Kort geding);
-- a region never has more contracts than the places its selection published.
+- a region never has more contracts than the places its selection published, and its
+  ceilings together never exceed its budget.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -59,6 +61,8 @@ TYPES = _RECEIVED | {
     "RegionPlacesSet",
     "SelectionPublished",
     "ContractSigned",
+    "BudgetCeilingSet",
+    "BudgetReallocated",
 }
 _CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a microsecond
 
@@ -136,6 +140,8 @@ class RuleCheck:
             "KortGedingRejected": self._kort_geding_refused,
             "RegionPlacesSet": self._places_set,
             "SelectionPublished": self._places_set,
+            "BudgetCeilingSet": self._within_budget,
+            "BudgetReallocated": self._within_budget,
         }
 
     def observe(self, service: str, position: int, document: Document) -> Iterator[Finding]:
@@ -317,6 +323,17 @@ class RuleCheck:
             yield (
                 f"refused as kort_geding_out_of_time at {local(occurred_at).isoformat()},"
                 f" within its term (out of time from {local(term).isoformat()})"
+            )
+
+    # The region's ceilings together never above its budget (domain.md, "Contracting
+    # and money"; 000_d8e1bdfab127271e.txt 4.2 Betaalbaarheid).
+
+    def _within_budget(self, document: Document) -> Iterator[str]:
+        total, budget = Decimal(document["region_total"]), Decimal(document["region_budget"])
+        if total > budget:
+            yield (
+                f"the region's ceilings for {document['year']} total {total:.2f},"
+                f" above its budget of {budget:.2f}"
             )
 
     # Contracts never above places.

@@ -127,3 +127,10 @@ def test_in_2018_2020_a_kort_geding_counts_from_the_original_outcome() -> None:
     late = {**filed, "occurred_at": "2017-10-06T00:00:00+02:00", "broker_time": None}
     [(_, problem)] = problems(window, late)
     assert "after its term (out of time from 2017-10-06T00:00:00+02:00)" in problem
+
+
+def test_a_region_never_has_ceilings_above_its_budget() -> None:
+    assert problems(event("BudgetCeilingSet", "2026-12-15T10:00:00+01:00")) == []
+    over = event("BudgetReallocated", "2027-06-30T10:00:00+02:00", region_total="500000.01")
+    [(_, problem)] = problems(over)
+    assert "total 500000.01, above its budget of 500000.00" in problem
