@@ -153,7 +153,7 @@ def generated(count: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
 
 
 async def write_log(database_url: str, schema: str, count: int) -> float:
-    store = EventStore(database_url, schema)
+    store = EventStore(database_url, schema, connect_timeout=30)
     await asyncio.to_thread(store.migrate)
     store.close()
     connection = await asyncpg.connect(database_url)
@@ -271,7 +271,7 @@ async def with_stream(where: Servers, count: int) -> dict[str, Any]:
     schema = f"{prefix}intake"
     connection = await nats.connect(where.nats_url)
     js = connection.jetstream()
-    store = EventStore(where.database_url, schema)
+    store = EventStore(where.database_url, schema, connect_timeout=30)
     try:
         await write_log(where.database_url, schema, count)
         await provision_streams(
