@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from intake_support import at, json_values, malformed_payloads, submission
 from oco_intake.adapters.readmodel import list_inscriptions
 from oco_shared.contract.base import MAX_MESSAGE_BYTES
+from oco_shared.contract.events import ChainCheckpointed
 from oco_shared.handling import _identity_hint
 from plumbing_support import Isolation, Servers, stream_count
 from portal_support import Portal
@@ -189,8 +190,7 @@ async def test_ten_thousand_generated_messages_each_end_exactly_once(
         f"{longest_stall:.1f} s; memory grew {grown:.0f} MiB after the first fifth"
     )
 
-    # Outcomes only: the chain's checkpoints are records about the log, not outcomes.
-    events = [e for e in await portal.outcomes(0) if e["type"] != "ChainCheckpointed"]
+    events = await portal.outcomes(0)
     dead = await portal.dead_letters()
     dead_positions = [d["upstream_position"] for d in dead]
     assert len(dead_positions) == len(set(dead_positions))
@@ -214,9 +214,8 @@ async def test_ten_thousand_generated_messages_each_end_exactly_once(
     assert grown < 200, "memory stays flat"
 
     stored = await asyncio.to_thread(portal.runtime.store.notifications, 0, TOTAL * 2)
-    assert [e["event_id"] for e in events] == [
-        str(r.event.event_id) for r in stored if r.event.type != "ChainCheckpointed"
-    ]
+    outcomes = [r for r in stored if not isinstance(r.event, ChainCheckpointed)]
+    assert [e["event_id"] for e in events] == [str(r.event.event_id) for r in outcomes]
     rows = await list_inscriptions(
         servers.database_url, f"{isolation.schema_prefix}intake", "2027-2028", None
     )
@@ -242,10 +241,8 @@ async def _wait_for_outcomes(portal: Portal, total: int, timeout: float = 300) -
     deadline = time.monotonic() + timeout
     last_progress, longest, before = time.monotonic(), 0.0, -1
     while True:
-        done = (
-            await stream_count(portal.js, stream)
-            - await _checkpoints(portal)
-            + await stream_count(portal.js, portal.topology.deadletter_stream)
+        done = await stream_count(portal.js, stream) + await stream_count(
+            portal.js, portal.topology.deadletter_stream
         )
         projected = portal.runtime.supervisor.report()["projector:inscriptions_view"]["position"]
         now = time.monotonic()
@@ -258,12 +255,3 @@ async def _wait_for_outcomes(portal: Portal, total: int, timeout: float = 300) -
             return max(longest, now - last_progress)
         assert now < deadline, f"{done} of {total} outcomes after {timeout} s"
         await asyncio.sleep(0.1)
-
-
-async def _checkpoints(portal: Portal) -> int:
-    """The chain checkpoints on the intake stream: records about the log, not outcomes."""
-    subject = portal.topology.event_subject("intake", "ChainCheckpointed")
-    info = await portal.js.stream_info(
-        portal.topology.service_stream("intake"), subjects_filter=subject
-    )
-    return (info.state.subjects or {}).get(subject, 0)

@@ -11,7 +11,7 @@ from typing import Any
 
 def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per region, its latest published selection: places, who was selected, who was
-    rejected and why, and whether a lot decided."""
+    rejected and why, whether a lot decided; and who signed a contract there."""
     latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["type"] == "SelectionPublished":
@@ -19,6 +19,10 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if region not in latest or event["edition"] > latest[region]["edition"]:
                 latest[region] = event
     lots = {event["region_code"] for event in events if event["type"] == "LotDrawn"}
+    contracts: dict[str, list[str]] = {}
+    for event in events:
+        if event["type"] == "ContractSigned":
+            contracts.setdefault(event["region_code"], []).append(event["provider"]["id"])
     return {
         region: {
             "edition": publication["edition"],
@@ -33,6 +37,7 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             },
             "lot": region in lots,
             "late": publication["late"],
+            "contracts": sorted(contracts.get(region, [])),
         }
         for region, publication in sorted(latest.items())
     }
@@ -87,6 +92,7 @@ def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]
             f"{region:<28} {len(outcome['selected'])}/{outcome['places']} selected"
             + (" after a lot" if outcome["lot"] else "")
             + (f"; rejected: {rejected}" if rejected else "")
+            + (f"; {len(outcome['contracts'])} contracts" if outcome["contracts"] else "")
         )
     print("events: " + ", ".join(f"{k} {v}" for k, v in event_counts(events).items()))
     print("refusals: " + ", ".join(f"{k} {v}" for k, v in refusal_counts(events).items()))
