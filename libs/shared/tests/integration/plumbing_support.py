@@ -127,7 +127,8 @@ async def stream_messages(js: JetStreamContext, stream: str, subject: str) -> li
 
 
 # Records about the log itself (the chain's checkpoints), not outcomes of any message:
-# a service records one at start and every 30 s, so tests of outcomes leave them out.
+# a service records one every 1,000 events and after 10 quiet minutes, so tests of
+# outcomes leave them out.
 LOG_RECORDS = ("ChainCheckpointed",)
 
 
