@@ -72,6 +72,16 @@ class LogDecoder:
             event = self.registry.upcast(event)  # an older version (or a wrong document)
         return stored["headers"], event
 
+    def topics(self, types: Iterable[str]) -> list[str]:
+        """The stored topics ("<Type>.v<version>") of these event types, at every version
+        the registry reads (older ones are upcast)."""
+        return [
+            f"{name}.v{version}"
+            for name in types
+            if name in self._current
+            for version in range(1, self._current[name] + 1)
+        ]
+
     def event(self, state: bytes) -> tuple[dict[str, str], Event]:
         headers, document = self.document(state)
         event = self.registry.parse(document)
@@ -90,6 +100,21 @@ async def snapshot(connection: asyncpg.Connection) -> AsyncIterator[asyncpg.Conn
     """A read-only transaction that sees one moment of every schema (cursors need one)."""
     async with connection.transaction(isolation="repeatable_read", readonly=True):
         yield connection
+
+
+@contextlib.asynccontextmanager
+async def shared_snapshot(
+    connection: asyncpg.Connection, other: asyncpg.Connection
+) -> AsyncIterator[asyncpg.Connection]:
+    """`snapshot` on two connections that see the same moment (the first exports it, the
+    second imports it): two queries of one read, each on its own PostgreSQL backend."""
+    async with snapshot(connection):
+        exported = await connection.fetchval("SELECT pg_export_snapshot()")
+        async with snapshot(other):
+            await other.execute(
+                sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(exported)).as_string(None)
+            )
+            yield connection
 
 
 @contextlib.contextmanager
@@ -125,13 +150,31 @@ async def stored_batches(
 
 
 async def chained_batches(
+    connection: asyncpg.Connection,
+    schema: str,
+    *,
+    topics: Sequence[str] | None = None,
+    batch: int = BATCH,
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The stored rows on the hash chain, in position order (of these stored `topics` only,
+    when given: the others are never sent): `(notification_id, topic, state, chain
+    position, prev, sha256)`. Runs inside `snapshot(connection)`, and the caller queries
+    nothing else on the connection until it has them all (`read_ahead`)."""
+    if topics is None:
+        cursor = await connection.cursor(in_schema(_SELECT_CHAINED, schema))
+    else:
+        cursor = await connection.cursor(in_schema(_SELECT_CHAINED_OF, schema), list(topics))
+    async for rows in read_ahead(cursor, batch):
+        yield rows
+
+
+async def unlinked_batches(
     connection: asyncpg.Connection, schema: str, *, batch: int = BATCH
 ) -> AsyncIterator[list[asyncpg.Record]]:
-    """Every stored row with its link of the hash chain (None where it has none), in
-    position order: `(notification_id, originator_id (text), originator_version, topic,
-    state, chain position, prev, sha256)`. Runs inside `snapshot(connection)`, and the
-    caller queries nothing else on the connection until it has them all (`read_ahead`)."""
-    cursor = await connection.cursor(in_schema(_SELECT_CHAINED, schema))
+    """The rows where the hash chain, recomputed by PostgreSQL from the stored bytes, does
+    not hold (`_SELECT_UNLINKED`), then the last row: a clean chain sends one row.
+    Runs inside `snapshot(connection)`, nothing else queried until they are all read."""
+    cursor = await connection.cursor(in_schema(_SELECT_UNLINKED, schema))
     async for rows in read_ahead(cursor, batch):
         yield rows
 
@@ -161,6 +204,14 @@ async def read_ahead(
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError):
                 await following
+
+
+async def links_at(
+    connection: asyncpg.Connection, schema: str, positions: Sequence[int]
+) -> dict[int, bytes]:
+    """The stored links of the hash chain at these positions (of rows still stored)."""
+    rows = await connection.fetch(in_schema(_SELECT_LINKS, schema), list(positions))
+    return {row[0]: row[1] for row in rows}
 
 
 async def published_position(connection: asyncpg.Connection, schema: str, stream: str) -> int:
@@ -234,11 +285,41 @@ _SELECT_ROWS = sql.SQL(
 )
 
 
-_SELECT_CHAINED = sql.SQL(
-    "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, e.state,"
-    " c.position, c.prev, c.sha256"
+_CHAINED = (
+    "SELECT e.notification_id, e.topic, e.state, c.position, c.prev, c.sha256"
+    " FROM {schema}.stored_events e JOIN {schema}.event_chain c USING (notification_id)"
+)
+_SELECT_CHAINED = sql.SQL(_CHAINED + " ORDER BY e.notification_id")
+# Whole topics, not their type: the planner's statistics then know how many rows match.
+_SELECT_CHAINED_OF = sql.SQL(
+    _CHAINED + " WHERE e.topic = ANY($1::text[]) ORDER BY e.notification_id"
+)
+# The chain link of each row recomputed as the store made it (oco_shared.eventstore,
+# CHAINED_INSERT; oco_audit.chain) and set beside its stored link and the row before it:
+# a row is sent when it is off the chain, follows a row off the chain, does not follow
+# the link before it, or does not hash to its link; and the last row, which ends the walk.
+_SELECT_UNLINKED = sql.SQL(
+    "SELECT notification_id, originator_id, originator_version, topic, state, position,"
+    " prev, sha256, after_link, before_position, before_sha256, events FROM ("
+    " SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic,"
+    "  e.state, c.position, c.prev, c.sha256,"
+    "  lag(c.position IS NOT NULL, 1, true) OVER w AS after_link,"
+    "  lag(c.position, 1, 0::bigint) OVER w AS before_position,"
+    "  lag(c.sha256, 1, decode(repeat('00', 32), 'hex')) OVER w AS before_sha256,"
+    "  row_number() OVER w AS events,"
+    "  lead(e.notification_id) OVER w IS NULL AS last,"
+    "  sha256(c.prev || convert_to(E'\\n' || e.notification_id || E'\\n', 'UTF8')"
+    "   || sha256(convert_to(e.originator_id::text || E'\\n' || e.originator_version"
+    "   || E'\\n' || e.topic || E'\\n', 'UTF8') || e.state)) AS computed"
     " FROM {schema}.stored_events e LEFT JOIN {schema}.event_chain c USING (notification_id)"
-    " ORDER BY e.notification_id"
+    " WINDOW w AS (ORDER BY e.notification_id)"
+    ") linked WHERE last OR position IS NULL OR NOT after_link OR position <> before_position + 1"
+    " OR prev <> before_sha256 OR computed <> sha256"
+    " ORDER BY notification_id"
+)
+_SELECT_LINKS = sql.SQL(
+    "SELECT c.position, c.sha256 FROM {schema}.event_chain c"
+    " JOIN {schema}.stored_events USING (notification_id) WHERE c.position = ANY($1::bigint[])"
 )
 _SELECT_TOPICS = sql.SQL("SELECT topic, state FROM {schema}.stored_events ORDER BY notification_id")
 _SELECT_PUBLISHED = sql.SQL("SELECT position FROM {schema}.relay_position WHERE stream = $1")

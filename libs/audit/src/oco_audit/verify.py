@@ -1,17 +1,20 @@
 """`oco audit verify`: the logs were not rewritten, and every decision followed its rule.
 
-For each service the stored log is read in order (one server-side cursor, flat memory)
-and its hash chain recomputed from the stored bytes (`ChainWalk`); at the same time the
-service's JetStream stream is read in order and compared with it position by position
-(`StreamComparison`); the events a rule decides are handed to `RuleCheck`. Each problem
-is a `Finding` naming the service, the chain position, the event id and what is wrong.
+For each service the stored log is read from one snapshot on two connections (cursors in
+batches, flat memory): on one, PostgreSQL recomputes the hash chain from the stored bytes
+and sends only the rows where it does not hold, which `ChainCheck` judges; on the other,
+at the same time, the events a rule decides are read and handed to `RuleCheck` through
+`Decisions` (the others never leave the database). With the broker, every chained event
+is read on the second instead, and the service's JetStream stream is compared with it
+position by position (`StreamComparison`). Each problem is a `Finding` naming the
+service, the chain position, the event id and what is wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,15 +34,17 @@ from oco_audit.log import (
     chained_batches,
     connect,
     has_log,
+    links_at,
     published_position,
     service_schemas,
-    snapshot,
+    shared_snapshot,
+    unlinked_batches,
     without_cycle_collection,
 )
 from oco_audit.rules import TYPES, RuleCheck
 
 CHECKPOINTED = "ChainCheckpointed"
-RECENT_LINKS = 1 << 16  # links kept to check a checkpoint against: it names a recent head
+DECIDED = TYPES | {CHECKPOINTED}  # the events verify decodes: the others are only hashed
 
 
 @dataclass
@@ -63,26 +68,26 @@ class Chained:
     state: bytes
 
 
-class ChainWalk:
-    """One service's stored rows, in notification order, checked link by link (pure).
+class ChainCheck:
+    """One service's hash chain, judged on the rows where PostgreSQL found it does not
+    hold (`unlinked_batches`), each as a walk over every row would judge it (pure).
 
     Each row is checked against its own stored link, so one changed event is reported
     once, at its own position, not again at every event after it."""
 
-    def __init__(self, service: str, decoder: LogDecoder, rules: RuleCheck) -> None:
+    def __init__(self, service: str, decoder: LogDecoder) -> None:
         self.service = service
         self.decoder = decoder
-        self.rules = rules
         self.prev = GENESIS
         self.position = 0
         self.events = 0
-        self._recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_LINKS)
-        self._rule_topics: dict[str, bool] = {}
 
-    def row(self, row: Sequence[Any], findings: list[Finding]) -> bool:
-        """Check one row, adding what is wrong to `findings`; whether it is on the chain."""
-        notification_id, originator_id, version, topic, state, position, prev, sha256 = row
-        self.events += 1
+    def row(self, row: Sequence[Any], findings: list[Finding]) -> None:
+        """Check one row, adding what is wrong to `findings`."""
+        notification_id, originator_id, version, topic, state, position, prev, sha256 = row[:8]
+        after_link, before_position, before_sha256, self.events = row[8:]
+        if after_link:  # else the row before was off the chain: sent, so walked already
+            self.position, self.prev = before_position, before_sha256
         if position is None:
             findings.append(
                 self._finding(
@@ -92,7 +97,7 @@ class ChainWalk:
                     f" the event store), after chain position {self.position}",
                 )
             )
-            return False
+            return
         if position != self.position + 1:
             findings.append(self._gap(position, state))
         elif prev != self.prev:
@@ -115,14 +120,6 @@ class ChainWalk:
                 )
             )
         self.prev, self.position = sha256, position
-        self._recent.append((position, sha256))
-        decided = self._rule_topics.get(topic)
-        if decided is None:
-            type_name = topic.rpartition(".v")[0]
-            decided = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
-        if decided:
-            findings += self._decided(position, state)
-        return True
 
     def _gap(self, position: int, state: bytes) -> Finding:
         if position > self.position + 1:
@@ -139,45 +136,82 @@ class ChainWalk:
             position, state, f"chain position {position} comes again after {self.position}"
         )
 
-    def _decided(self, position: int, state: bytes) -> list[Finding]:
+    def _finding(self, position: int | None, state: bytes, problem: str) -> Finding:
+        return Finding(self.service, position, event_id(self.decoder, state), problem)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    position: int
+    event_id: str
+    claimed: int
+    sha256: str
+
+
+class Decisions:
+    """One service's events on the chain that a rule decides, in order, handed to the
+    rules; the chain heads its `ChainCheckpointed` events name, kept to check at the end."""
+
+    def __init__(self, service: str, decoder: LogDecoder, rules: RuleCheck) -> None:
+        self.service = service
+        self.decoder = decoder
+        self.rules = rules
+        self.checkpoints: list[Checkpoint] = []
+        self._decided: dict[str, bool] = {}
+
+    def decides(self, topic: str) -> bool:
+        decided = self._decided.get(topic)
+        if decided is None:
+            type_name = topic.partition(".")[0]  # "<Type>.v<version>"
+            decided = self._decided[topic] = type_name in DECIDED
+        return decided
+
+    def row(self, position: int, state: bytes, findings: list[Finding]) -> None:
         try:
             document = self.decoder.document(state)[1]
         except Exception as error:  # a changed byte may leave JSON that no longer reads
-            return [self._finding(position, state, f"unreadable: {error}")]
+            findings.append(
+                Finding(
+                    self.service, position, event_id(self.decoder, state), f"unreadable: {error}"
+                )
+            )
+            return
         if document["type"] == CHECKPOINTED:
-            return self._checkpoint(position, document)
-        return list(self.rules.observe(self.service, position, document))
-
-    def _checkpoint(self, position: int, document: dict[str, Any]) -> list[Finding]:
-        claimed, sha256 = int(document["position"]), str(document["sha256"])
-        for known, recorded in reversed(self._recent):
-            if known == claimed:
-                if recorded.hex() == sha256:
-                    return []
-                problem = f"the chain at {claimed} is {recorded.hex()[:16]}…"
-                break
-            if known < claimed:
-                problem = f"the chain holds no position {claimed} before it"
-                break
+            self.checkpoints.append(
+                Checkpoint(
+                    position,
+                    str(document["event_id"]),
+                    int(document["position"]),
+                    str(document["sha256"]),
+                )
+            )
         else:
-            problem = f"position {claimed} lies too far back to check"
-        return [
-            Finding(
+            findings += self.rules.observe(self.service, position, document)
+
+    def checked(self, links: dict[int, bytes]) -> Iterator[Finding]:
+        """The checkpoints against the chain's `links` at the positions they name."""
+        for checkpoint in self.checkpoints:
+            claimed, sha256 = checkpoint.claimed, checkpoint.sha256
+            recorded = links.get(claimed) if claimed < checkpoint.position else None
+            if recorded is None:
+                problem = f"the chain holds no position {claimed} before it"
+            elif recorded.hex() != sha256:
+                problem = f"the chain at {claimed} is {recorded.hex()[:16]}…"
+            else:
+                continue
+            yield Finding(
                 self.service,
-                position,
-                str(document["event_id"]),
+                checkpoint.position,
+                checkpoint.event_id,
                 f"ChainCheckpointed names link {sha256[:16]}… at position {claimed}; {problem}",
             )
-        ]
 
-    def _finding(self, position: int | None, state: bytes, problem: str) -> Finding:
-        return Finding(self.service, position, self.event_id(state), problem)
 
-    def event_id(self, state: bytes) -> str | None:
-        try:
-            return str(self.decoder.document(state)[1]["event_id"])
-        except Exception:
-            return None
+def event_id(decoder: LogDecoder, state: bytes) -> str | None:
+    try:
+        return str(decoder.document(state)[1]["event_id"])
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +366,7 @@ class StreamComparison:
                     Finding(
                         self.service,
                         event.position,
-                        self._event_id(event.state),
+                        event_id(self.decoder, event.state),
                         "in the store and published by the relay, but not on the stream",
                     )
                 )
@@ -366,7 +400,7 @@ class StreamComparison:
 
     def _compare(self, message: StreamMessage, event: Chained) -> list[Finding]:
         problems = []
-        stored_id = self._event_id(event.state)
+        stored_id = event_id(self.decoder, event.state)
         if message.event_id != stored_id:
             problems.append(f"is event {message.event_id} on the stream, {stored_id} in the store")
         if message.sha256 != event.sha256.hex() or message.prev != event.prev.hex():
@@ -389,12 +423,6 @@ class StreamComparison:
 
     def _stream(self, message: StreamMessage, problem: str) -> Finding:
         return Finding(self.service, message.position, message.event_id, problem, "stream")
-
-    def _event_id(self, state: bytes) -> str | None:
-        try:
-            return str(self.decoder.document(state)[1]["event_id"])
-        except Exception:
-            return None
 
 
 @dataclass
@@ -423,49 +451,33 @@ async def verify(
         for service in services
     }
     connection = await connect(database_url)
+    chain_connection = await connect(database_url)
     try:
-        async with snapshot(connection):
+        async with shared_snapshot(connection, chain_connection):
             with without_cycle_collection():
-                await _verify_logs(
-                    connection,
-                    broker,
-                    topology,
-                    schema_prefix,
-                    services,
-                    decoder,
-                    rules,
-                    ends,
-                    report,
-                )
+                for service, schema in service_schemas(schema_prefix, services):
+                    stream = topology.service_stream(service)
+                    messages = stream_messages(broker, stream, ends[service]) if broker else None
+                    summary, findings = await verify_service(
+                        (connection, chain_connection),
+                        messages,
+                        service,
+                        schema,
+                        stream,
+                        decoder,
+                        rules,
+                    )
+                    report.services.append(summary)
+                    report.findings += findings
     finally:
+        await chain_connection.close()
         await connection.close()
     report.findings += rules.finish()
     return report
 
 
-async def _verify_logs(
-    connection: asyncpg.Connection,
-    broker: Client | None,
-    topology: Topology,
-    schema_prefix: str,
-    services: Sequence[str],
-    decoder: LogDecoder,
-    rules: RuleCheck,
-    ends: dict[str, int],
-    report: Report,
-) -> None:
-    for service, schema in service_schemas(schema_prefix, services):
-        stream = topology.service_stream(service)
-        messages = stream_messages(broker, stream, ends[service]) if broker else None
-        summary, findings = await verify_service(
-            connection, messages, service, schema, stream, decoder, rules
-        )
-        report.services.append(summary)
-        report.findings += findings
-
-
 async def verify_service(
-    connection: asyncpg.Connection,
+    connections: tuple[asyncpg.Connection, asyncpg.Connection],
     messages: AsyncIterator[StreamMessage] | None,
     service: str,
     schema: str,
@@ -473,13 +485,14 @@ async def verify_service(
     decoder: LogDecoder,
     rules: RuleCheck,
 ) -> tuple[ServiceSummary, list[Finding]]:
-    """One service's log, inside `snapshot(connection)`: its chain, its stream copy (when
-    `messages` are given) and its decisions."""
+    """One service's log, inside `shared_snapshot(*connections)`: its chain (recomputed by
+    PostgreSQL on the second connection while this process judges the decisions read on
+    the first), its stream copy (when `messages` are given) and its decisions."""
+    connection, chain_connection = connections
     summary = ServiceSummary(service)
     if not await has_log(connection, schema):
         summary.has_log = False
         return summary, []
-    walk = ChainWalk(service, decoder, rules)
     comparison = None
     if messages is not None:
         comparison = StreamComparison(
@@ -488,22 +501,61 @@ async def verify_service(
             decoder,
             await published_position(connection, schema, stream),
         )
-    findings: list[Finding] = []
-    checked = walk.row
-    async for rows in chained_batches(connection, schema):
-        if comparison is None:
+    chain, chain_findings = ChainCheck(service, decoder), list[Finding]()
+
+    async def check_chain() -> None:
+        async for rows in unlinked_batches(chain_connection, schema):
             for row in rows:
-                checked(row, findings)
-            continue
-        for row in rows:
-            if checked(row, findings):
-                position, prev, sha256 = row[5], row[6], row[7]
-                findings += await comparison.stored(Chained(position, prev, sha256, row[0], row[4]))
+                chain.row(row, chain_findings)
+
+    checking = asyncio.ensure_future(check_chain())
+    try:
+        decisions, findings = await _decisions(
+            connection, schema, service, decoder, rules, comparison
+        )
+        await checking
+    finally:
+        if not checking.done():
+            checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checking
+    if decisions.checkpoints:
+        links = await links_at(connection, schema, [c.claimed for c in decisions.checkpoints])
+        findings += decisions.checked(links)
     if comparison is not None:
         findings += await comparison.rest()
         summary.streamed, summary.unpublished = comparison.streamed, comparison.unpublished
-    summary.events, summary.head = walk.events, walk.position
-    return summary, findings
+    summary.events, summary.head = chain.events, chain.position
+    return summary, chain_findings + findings
+
+
+async def _decisions(
+    connection: asyncpg.Connection,
+    schema: str,
+    service: str,
+    decoder: LogDecoder,
+    rules: RuleCheck,
+    comparison: StreamComparison | None,
+) -> tuple[Decisions, list[Finding]]:
+    """The decided events judged again; with the stream, every chained event compared
+    with its copy there (so all are read, not only the decided ones)."""
+    decisions = Decisions(service, decoder, rules)
+    findings: list[Finding] = []
+    judged = decisions.row
+    if comparison is None:
+        async for rows in chained_batches(connection, schema, topics=decoder.topics(DECIDED)):
+            for row in rows:
+                judged(row[3], row[2], findings)
+        return decisions, findings
+    decides = decisions.decides
+    async for rows in chained_batches(connection, schema):
+        for notification_id, topic, state, position, prev, sha256 in rows:
+            findings += await comparison.stored(
+                Chained(position, prev, sha256, notification_id, state)
+            )
+            if decides(topic):
+                judged(position, state, findings)
+    return decisions, findings
 
 
 def by_place(findings: Sequence[Finding]) -> Iterator[Finding]:
