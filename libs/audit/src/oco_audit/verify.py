@@ -38,6 +38,7 @@ from oco_audit.log import (
     published_position,
     service_schemas,
     shared_snapshot,
+    topic_chained_batches,
     unlinked_batches,
     without_cycle_collection,
 )
@@ -543,9 +544,9 @@ async def _decisions(
     findings: list[Finding] = []
     judged = decisions.row
     if comparison is None:
-        async for rows in chained_batches(connection, schema, topics=decoder.topics(DECIDED)):
-            for row in rows:
-                judged(row[3], row[2], findings)
+        async for rows in topic_chained_batches(connection, schema, decoder.topics(DECIDED)):
+            for position, state in rows:
+                judged(position, state, findings)
         return decisions, findings
     decides = decisions.decides
     async for rows in chained_batches(connection, schema):
