@@ -10,8 +10,8 @@ rules (so verify finds nothing to report).
 Then, each over the whole table, in this order:
 
 - raw scan: the rows through a server-side cursor, nothing done with them;
-- verify: the chain recomputed from the stored bytes and every rule-based decision
-  decided again (`oco audit verify --no-stream`; the JetStream comparison reads a
+- verify: the chain recomputed from the stored bytes (by PostgreSQL) and every
+  rule-based decision decided again (`oco audit verify --no-stream`; the JetStream comparison reads a
   stream message by message and is not part of this figure);
 - replay: the round's state folded from the events (`oco audit replay`);
 - verify with the stream: on a log of 20,000 events that the service's own relay
