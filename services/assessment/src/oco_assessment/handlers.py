@@ -139,11 +139,6 @@ def inscription_withdrawn(
     return decided
 
 
-def not_for_assessment(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Upstream events that change nothing here (rejections, questions, ...)."""
-    return []
-
-
 def regions_of_round(event: Event) -> list[uuid.UUID]:
     """The region streams an intake event may touch: loaded with the rest of its batch."""
     if not isinstance(event, InscriptionReceived | InscriptionWithdrawn):

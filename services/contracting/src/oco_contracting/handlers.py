@@ -191,11 +191,6 @@ def kort_geding_filed(
     )
 
 
-def not_for_contracting(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Upstream events that change nothing here (verdicts, scores, refusals, ...)."""
-    return []
-
-
 def _procedure_noted(
     event: Event, received: Received, uow: UnitOfWork, **fields: Any
 ) -> Sequence[NewEvent]:

@@ -95,11 +95,6 @@ def selection_published(
     return appended(region, opened)
 
 
-def not_for_objection(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Assessment's other events change nothing here."""
-    return []
-
-
 def region_of_event(event: Event) -> list[uuid.UUID]:
     if isinstance(event, SelectionPublished) and event.region_code is not None:
         return [region_id(event.round_id, event.region_code)]
