@@ -24,10 +24,10 @@ from assessment_support import (
     scores,
     verdict,
 )
-from oco_assessment.adapters.readmodel import region_histories
 from oco_assessment.domain.model import RegionAssessment, region_id
 from oco_assessment.domain.selection import Selection, select
 from oco_shared.contract import REGISTRY, Event
+from oco_shared.messaging.region_history import region_histories
 from oco_shared.rounds import load_round
 from office_support import Office
 from plumbing_support import Isolation, Servers
