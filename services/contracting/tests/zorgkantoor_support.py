@@ -19,9 +19,9 @@ from typing import Any
 from nats.js import JetStreamContext
 from oco_contracting.bootstrap import bootstrap
 from oco_shared.clock import FixedClock
-from oco_shared.eventstore import EventStore
 from oco_shared.runtime import ServiceRuntime
 from plumbing_support import Isolation, ScriptedReceipt, Servers, stream_documents
+from ticking_support import ticker_settled
 
 
 class Zorgkantoor:
@@ -128,15 +128,4 @@ class Running:
 
     async def settled(self, timeout: float = 30) -> None:
         """Until the ticker has read the whole log and ticked on it a few times."""
-        assert self.service is not None and self.service.ticker is not None
-        ticker, store = self.service.ticker, self.service.store
-        deadline = time.monotonic() + timeout
-        while True:
-            ticks = ticker.ticks
-            head = await asyncio.to_thread(EventStore.max_position, store)
-            if ticker.state == "running" and ticker.position >= head:
-                await asyncio.sleep(0.35)
-                if ticker.ticks >= ticks + 2:
-                    return
-            assert time.monotonic() < deadline, "the ticker did not settle"
-            await asyncio.sleep(0.05)
+        await ticker_settled(self.service, timeout)
