@@ -258,7 +258,7 @@ async def test_an_overdue_bcmb_obligation_is_raised_once_across_a_restart_only_f
 
     running.clock.set(at(2027, 5, 1, 23, 59, 59))  # the last second in time
     await running.settled()
-    assert overdue_bcmb(await zorgkantoor.published()) == []
+    assert overdue_bcmb(await zorgkantoor.service_events()) == []
     await running.stop()
 
     running.clock.set(at(2027, 5, 3, 9))  # the due date passed while the service was down
@@ -273,7 +273,7 @@ async def test_an_overdue_bcmb_obligation_is_raised_once_across_a_restart_only_f
     await running.start()  # and again: nothing new
     await running.settled()
     await asyncio.sleep(1.0)  # a second one would be relayed by now
-    assert overdue_bcmb(await zorgkantoor.published()) == [overdue]
+    assert overdue_bcmb(await zorgkantoor.service_events()) == [overdue]
 
 
 def overdue_bcmb(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
