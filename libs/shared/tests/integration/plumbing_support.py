@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from oco_shared.handling import Incoming
+from oco_shared.messaging.region_history import region_histories
 from oco_shared.messaging.topology import Topology
 from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.settings import Settings
@@ -247,3 +251,38 @@ class Parties:
                 return events
             assert time.monotonic() < deadline, f"{self.service} did not publish what was awaited"
             await asyncio.sleep(0.1)
+
+
+def oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[int, str, str]:
+    """`oco …` as an operator runs it, against this test's schemas: a process of its own;
+    exit code and output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=isolation.env(servers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+async def projected(
+    servers: Servers,
+    isolation: Isolation,
+    service: str,
+    type_name: str,
+    round_id: str = "2027-2028",
+) -> None:
+    """Until the service's region history holds an event of this type: the read model
+    follows the log in its own time."""
+    schema = f"{isolation.schema_prefix}{service}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            histories = await region_histories(servers.database_url, schema, round_id, None)
+        except asyncpg.UndefinedTableError:
+            histories = {}
+        if any(e["type"] == type_name for events in histories.values() for e in events):
+            return
+        assert time.monotonic() < deadline, f"the {service} read model has no {type_name}"
+        await asyncio.sleep(0.1)
