@@ -165,7 +165,7 @@ def objection_answered(
         decision=event.decision,
         reopened_edition=region.edition,
     )
-    return [NewEvent(region.id, region.version + 1, reopened)]
+    return appended(region, [reopened])
 
 
 def region_of_objection(event: Event) -> list[uuid.UUID]:
@@ -196,7 +196,7 @@ def set_region_places(
         round_maximum=round_.max_providers_per_region.value,
         motivation=message.motivation,
     )
-    return [NewEvent(region.id, region.version + 1, fixed)]
+    return appended(region, [fixed])
 
 
 def _case_act_checks(
@@ -271,7 +271,7 @@ def score_criteria(
         inscription_id=case.opened.inscription_id,
         scores=message.scores,
     )
-    return [NewEvent(region.id, region.version + 1, scored)]
+    return appended(region, [scored])
 
 
 def request_documents(
@@ -297,7 +297,7 @@ def request_documents(
         reason=message.reason,
         answer_by=message.answer_by,
     )
-    return [NewEvent(region.id, region.version + 1, requested)]
+    return appended(region, [requested])
 
 
 def supply_documents(
@@ -332,7 +332,7 @@ def supply_documents(
         request_id=message.request_id,
         documents=message.documents,
     )
-    return [NewEvent(region.id, region.version + 1, supplied)]
+    return appended(region, [supplied])
 
 
 def publish_selection(
@@ -556,7 +556,7 @@ def _refused(
         uitvoerder_code=received.office,
         refusals=tuple(refusals),
     )
-    return [NewEvent(region.id, region.version + 1, refused)]
+    return appended(region, [refused])
 
 
 def _region(uow: UnitOfWork, round_id: str, region_code: str) -> RegionAssessment:

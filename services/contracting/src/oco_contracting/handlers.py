@@ -95,7 +95,7 @@ def case_opened(
     if event.region_code is None:
         return []
     region = _region(uow, event.round_id, event.region_code)
-    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, event, True))]
+    return appended(region, [_party_noted(event, received, event, True)])
 
 
 def case_closed(
@@ -107,7 +107,7 @@ def case_closed(
     party = region.parties.get(event.provider_id or "")
     if party is None:
         return []
-    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, party, False))]
+    return appended(region, [_party_noted(event, received, party, False)])
 
 
 def _party_noted(
@@ -139,7 +139,7 @@ def selection_published(
         places=event.places,
         outcomes=event.outcomes,
     )
-    return [NewEvent(region.id, region.version + 1, noted)]
+    return appended(region, [noted])
 
 
 def selection_reopened(
@@ -203,7 +203,7 @@ def _procedure_noted(
         source_type=event.type,
         **fields,
     )
-    return [NewEvent(region.id, region.version + 1, noted)]
+    return appended(region, [noted])
 
 
 def region_of_event(event: Event) -> list[uuid.UUID]:
@@ -252,7 +252,7 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
         conditions=outcome.conditions,
         obligations=agreed.obligations,
     )
-    return [NewEvent(region.id, region.version + 1, signed)]
+    return appended(region, [signed])
 
 
 def extend_contract(
@@ -279,7 +279,7 @@ def extend_contract(
         ends_on=message.until,
         extendable_until=limit,
     )
-    return [NewEvent(region.id, region.version + 1, extended)]
+    return appended(region, [extended])
 
 
 def set_budget_ceilings(
@@ -350,7 +350,7 @@ def reallocate_budget(
         ),
         rule=round_.budget_review.source.cite(),
     )
-    return [NewEvent(region.id, region.version + 1, reallocated)]
+    return appended(region, [reallocated])
 
 
 # The provider's portal: client supporters, evidence, production, signal reports.
@@ -386,7 +386,7 @@ def report_client_supporter_start(
         started_on=message.started_on,
         obligation=obligation,
     )
-    return [NewEvent(region.id, region.version + 1, started)]
+    return appended(region, [started])
 
 
 def submit_obligation_evidence(
@@ -452,7 +452,7 @@ def _fulfilment(
         due_at=state.obligation.due_at,
         late=received.at >= state.obligation.due_at,
     )
-    return [NewEvent(region.id, region.version + 1, fulfilled)]
+    return appended(region, [fulfilled])
 
 
 def report_production(
@@ -536,7 +536,7 @@ def submit_signal_report(
         due_at=due,
         late=received.at >= due,
     )
-    return [NewEvent(region.id, region.version + 1, recorded)]
+    return appended(region, [recorded])
 
 
 def region_of_message(message: Any) -> list[uuid.UUID]:
@@ -621,7 +621,7 @@ def _refused(
     region: RegionContracting, message: Message, received: Received, refusals: list[Refusal]
 ) -> list[NewEvent]:
     refused = _refusal(message, received, tuple(refusals))
-    return [NewEvent(region.id, region.version + 1, refused)]
+    return appended(region, [refused])
 
 
 def _region(uow: UnitOfWork, round_id: str, region_code: str) -> RegionContracting:
