@@ -44,7 +44,8 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 # Records about the log itself, not the procedure: how many a run has depends on how long
-# it took (a chain head every 30 s), so two plays of one seed may differ in them.
+# it took (a chain head every 1,000 events, and after 10 quiet minutes), so two plays of
+# one seed may differ in them.
 LOG_RECORDS = frozenset({"ChainCheckpointed"})
 
 
