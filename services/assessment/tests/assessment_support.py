@@ -5,16 +5,14 @@ assessment tests; and `Procedure`, which runs them through assessment's routes i
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from memory_support import InMemory, at, pdf
 from oco_assessment.entrypoints.subjects import SUBSCRIPTIONS
 from oco_shared.contract.base import Event
-from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, Route, decide_one
-from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.rounds import AMSTERDAM, load_round
 
 INTAKE, OFFICE, DOCUMENTS, OBJECTION = (subscription.route for subscription in SUBSCRIPTIONS)
@@ -26,10 +24,6 @@ ASSESSING = {
     "2023": datetime(2022, 8, 1, 10, tzinfo=AMSTERDAM),
     "2027-2028": datetime(2026, 8, 3, 10, tzinfo=AMSTERDAM),
 }
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[arg-type,misc]
 
 
 def inscription_id(provider_id: str, uitvoerder: str) -> str:
@@ -152,35 +146,15 @@ def scores(round_id: str, *values: int) -> list[dict[str, Any]]:
 
 
 def supplied_document(kind: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "filename": f"{kind}.pdf",
-        "issued_on": "2026-08-10",
-        "sha256": hashlib.sha256(kind.encode()).hexdigest(),
-        "size_bytes": 10_000,
-        "media_type": "application/pdf",
-        "searchable": True,
-    }
+    return pdf(kind, "2026-08-10")
 
 
-class Procedure:
+class Procedure(InMemory):
     """Assessment in memory: each message through the consumer's own decision path."""
 
     def __init__(self, round_id: str = "2027-2028", uitvoerder: str = "zilveren-kruis") -> None:
         self.round_id, self.uitvoerder = round_id, uitvoerder
-        self.uow = MemoryUnitOfWork()
-        self.position = 0
-
-    def deliver(
-        self, route: Route, subject: str, payload: Mapping[str, Any], received_at: datetime
-    ) -> list[Event]:
-        self.position += 1
-        body = json.dumps(payload).encode()
-        incoming = Incoming("UPSTREAM", self.position, subject, body, {}, received_at)
-        decision = decide_one(route, incoming, self.uow, lambda _: ProcedureInstant(received_at))
-        if decision.dead_letter is not None:
-            raise DeadLetter(*decision.dead_letter)
-        return [new.event for new in decision.events]
+        super().__init__()
 
     def intake(self, payload: Mapping[str, Any]) -> list[Event]:
         return self.deliver(INTAKE, f"oco.intake.{payload['type']}", payload, at(2026, 7, 31, 18))

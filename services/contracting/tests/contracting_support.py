@@ -5,20 +5,17 @@ and `Contracting`, which runs them through contracting's routes in memory.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from memory_support import InMemory, at, pdf
 from oco_contracting.domain.deadlines import ContractingDeadlines
 from oco_contracting.domain.model import region_id
 from oco_contracting.entrypoints.subjects import SUBSCRIPTIONS
 from oco_shared.contract.base import Event
-from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, Route, decide_one
 from oco_shared.messaging.ticker import raised
-from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.rounds import AMSTERDAM
 
 ASSESSMENT, OBJECTION, OFFICE, PORTAL = (subscription.route for subscription in SUBSCRIPTIONS)
@@ -31,10 +28,6 @@ SIGNING = {
     "2023": datetime(2022, 10, 20, 10, tzinfo=AMSTERDAM),
     "2027-2028": datetime(2026, 10, 19, 10, tzinfo=AMSTERDAM),
 }
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[arg-type,misc]
 
 
 def _event(
@@ -236,35 +229,15 @@ def report(
 
 
 def document(kind: str) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "filename": f"{kind}.pdf",
-        "issued_on": "2027-02-10",
-        "sha256": hashlib.sha256(kind.encode()).hexdigest(),
-        "size_bytes": 10_000,
-        "media_type": "application/pdf",
-        "searchable": True,
-    }
+    return pdf(kind, "2027-02-10")
 
 
-class Contracting:
+class Contracting(InMemory):
     """Contracting in memory: each message through the consumer's own decision path."""
 
     def __init__(self, round_id: str = "2027-2028", region: str = "amsterdam") -> None:
         self.round_id, self.region = round_id, region
-        self.uow = MemoryUnitOfWork()
-        self.position = 0
-
-    def deliver(
-        self, route: Route, subject: str, payload: Mapping[str, Any], received_at: datetime
-    ) -> list[Event]:
-        self.position += 1
-        body = json.dumps(payload).encode()
-        incoming = Incoming("UPSTREAM", self.position, subject, body, {}, received_at)
-        decision = decide_one(route, incoming, self.uow, lambda _: ProcedureInstant(received_at))
-        if decision.dead_letter is not None:
-            raise DeadLetter(*decision.dead_letter)
-        return [new.event for new in decision.events]
+        super().__init__()
 
     def assessment(self, event: Mapping[str, Any], at_: datetime | None = None) -> list[Event]:
         received = at_ or at(2026, 9, 18, 12)

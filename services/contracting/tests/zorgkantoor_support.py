@@ -9,83 +9,24 @@ reads a clock the test moves, and the service can be stopped and started again.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from nats.js import JetStreamContext
 from oco_contracting.bootstrap import bootstrap
 from oco_shared.clock import FixedClock
-from oco_shared.eventstore import EventStore
 from oco_shared.runtime import ServiceRuntime
-from plumbing_support import Isolation, ScriptedReceipt, Servers, stream_documents
+from plumbing_support import Isolation, Parties, ScriptedReceipt, Servers
+from ticking_support import ticker_settled
 
 
-class Zorgkantoor:
+class Zorgkantoor(Parties):
     """Publishes as assessment, the objection service, a zorgkantoor and a portal do, and
     reads what contracting publishes."""
 
     def __init__(
         self, js: JetStreamContext, isolation: Isolation, receipt: ScriptedReceipt
     ) -> None:
-        self.js, self.topology, self.receipt = js, isolation.topology, receipt
-
-    async def _publish(
-        self, subject: str, stream: str, payload: dict[str, Any], msg_id: str, at: datetime
-    ) -> None:
-        self.receipt.times[msg_id] = at
-        await self.js.publish(
-            subject, json.dumps(payload).encode(), stream=stream, headers={"Nats-Msg-Id": msg_id}
-        )
-
-    async def event_of(self, service: str, event: dict[str, Any], at: datetime) -> None:
-        await self._publish(
-            self.topology.event_subject(service, event["type"]),
-            self.topology.service_stream(service),
-            event,
-            event["event_id"],
-            at,
-        )
-
-    async def act(self, uitvoerder: str, message: dict[str, Any], at: datetime) -> None:
-        await self._publish(
-            self.topology.office_subject(uitvoerder, "contracting"),
-            self.topology.office_stream,
-            message,
-            message["message_id"],
-            at,
-        )
-
-    async def portal(self, message: dict[str, Any], at: datetime) -> None:
-        await self._publish(
-            self.topology.portal_subject("contracting"),
-            self.topology.portal_stream,
-            message,
-            message["message_id"],
-            at,
-        )
-
-    async def published(self) -> list[dict[str, Any]]:
-        return await stream_documents(
-            self.js,
-            self.topology.service_stream("contracting"),
-            self.topology.service_subjects("contracting"),
-        )
-
-    async def until(
-        self, found: Callable[[list[dict[str, Any]]], bool], timeout: float = 90
-    ) -> list[dict[str, Any]]:
-        """Contracting's events, once `found` holds for them."""
-        deadline = time.monotonic() + timeout
-        while True:
-            events = await self.published()
-            if found(events):
-                return events
-            assert time.monotonic() < deadline, "contracting did not publish what was awaited"
-            await asyncio.sleep(0.1)
+        super().__init__(js, isolation.topology, receipt, "contracting")
 
     async def caused_by(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         """The events a message caused (a message is decided in one transaction)."""
@@ -128,15 +69,4 @@ class Running:
 
     async def settled(self, timeout: float = 30) -> None:
         """Until the ticker has read the whole log and ticked on it a few times."""
-        assert self.service is not None and self.service.ticker is not None
-        ticker, store = self.service.ticker, self.service.store
-        deadline = time.monotonic() + timeout
-        while True:
-            ticks = ticker.ticks
-            head = await asyncio.to_thread(EventStore.max_position, store)
-            if ticker.state == "running" and ticker.position >= head:
-                await asyncio.sleep(0.35)
-                if ticker.ticks >= ticks + 2:
-                    return
-            assert time.monotonic() < deadline, "the ticker did not settle"
-            await asyncio.sleep(0.05)
+        await ticker_settled(self.service, timeout)

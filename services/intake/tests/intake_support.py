@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from hypothesis import strategies as st
-from oco_shared.rounds import AMSTERDAM
+from memory_support import at, pdf
 
 REQUIRED_2027 = (
     "bestuursverklaring",
@@ -21,20 +20,8 @@ REQUIRED_2027 = (
 )
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[arg-type,misc]
-
-
 def document(kind: str, issued_on: str = "2026-05-04", searchable: bool = True) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "filename": f"{kind}.pdf",
-        "issued_on": issued_on,
-        "sha256": hashlib.sha256(kind.encode()).hexdigest(),
-        "size_bytes": 120_000,
-        "media_type": "application/pdf",
-        "searchable": searchable,
-    }
+    return pdf(kind, issued_on, size_bytes=120_000, searchable=searchable)
 
 
 def submission(

@@ -10,10 +10,6 @@ relay, ticker) is real.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,81 +19,28 @@ from oco_objection.bootstrap import bootstrap
 from oco_shared.clock import FixedClock
 from oco_shared.messaging.topology import Topology
 from oco_shared.runtime import ServiceRuntime
-from plumbing_support import Isolation, ScriptedReceipt, Servers, stream_documents
-
-Documents = list[dict[str, Any]]
+from plumbing_support import Documents, Isolation, Parties, ScriptedReceipt, Servers
 
 
-class Desk:
+class Desk(Parties):
     """Publishes as assessment, the portal and the offices do; reads the objection stream."""
 
     def __init__(
         self, js: JetStreamContext, topology: Topology, receipt: ScriptedReceipt | None
     ) -> None:
-        self.js, self.topology, self.receipt = js, topology, receipt
-
-    async def _publish(
-        self, subject: str, stream: str, payload: dict[str, Any], msg_id: str, at: datetime | None
-    ) -> None:
-        if at is not None:
-            assert self.receipt is not None, "this desk runs on the procedure clock"
-            self.receipt.times[msg_id] = at
-        await self.js.publish(
-            subject, json.dumps(payload).encode(), stream=stream, headers={"Nats-Msg-Id": msg_id}
-        )
+        super().__init__(js, topology, receipt, "objection")
 
     async def published(
         self, event: dict[str, Any], at: datetime | None = None, opened: bool = True
     ) -> None:
         """An event of assessment's; a region's selection once the objection service
         opened its windows (`opened`)."""
-        await self._publish(
-            self.topology.event_subject("assessment", event["type"]),
-            self.topology.service_stream("assessment"),
-            event,
-            event["event_id"],
-            at,
-        )
+        await self.event_of("assessment", event, at)
         if not opened:
             return
         await self.until(
             lambda events: any(e.get("selection_event_id") == event["event_id"] for e in events)
         )
-
-    async def portal(self, message: dict[str, Any], at: datetime | None = None) -> None:
-        await self._publish(
-            self.topology.portal_subject("objection"),
-            self.topology.portal_stream,
-            message,
-            message["message_id"],
-            at,
-        )
-
-    async def office(self, uitvoerder: str, message: dict[str, Any], at: datetime) -> None:
-        await self._publish(
-            self.topology.office_subject(uitvoerder, "objection"),
-            self.topology.office_stream,
-            message,
-            message["message_id"],
-            at,
-        )
-
-    async def events(self) -> Documents:
-        return await stream_documents(
-            self.js,
-            self.topology.service_stream("objection"),
-            self.topology.service_subjects("objection"),
-        )
-
-    async def until(self, found: Callable[[Documents], bool], timeout: float = 90) -> Documents:
-        """The objection stream's events, once `found` holds for them."""
-        deadline = time.monotonic() + timeout
-        while True:
-            events = await self.events()
-            if found(events):
-                return events
-            assert time.monotonic() < deadline, "the objection service did not publish it"
-            await asyncio.sleep(0.1)
 
     async def decided(self, message: dict[str, Any], timeout: float = 90) -> dict[str, Any]:
         """The one event a message caused."""

@@ -5,27 +5,21 @@ its deadlines pass as the ticker does."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from memory_support import InMemory, at
 from oco_objection.domain.deadlines import ObjectionDeadlines
 from oco_objection.domain.model import region_id
 from oco_objection.entrypoints.subjects import SUBSCRIPTIONS
 from oco_shared.contract.base import Event
-from oco_shared.handling import DeadLetter, Incoming, MemoryUnitOfWork, Route, decide_one
 from oco_shared.messaging.ticker import raised
-from oco_shared.procedure_time import ProcedureInstant
-from oco_shared.rounds import AMSTERDAM, load_round
+from oco_shared.rounds import load_round
 
 ASSESSMENT, PORTAL, OFFICE = (subscription.route for subscription in SUBSCRIPTIONS)
 ZK = "zilveren-kruis"
-
-
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[arg-type,misc]
 
 
 def channel_of(round_id: str, region: str) -> str:
@@ -139,25 +133,13 @@ def kort_geding(
     )
 
 
-class Procedure:
+class Procedure(InMemory):
     """The objection service in memory: each message through the consumer's own decision
     path, each passing deadline through the ticker's own."""
 
     def __init__(self, round_id: str = "2027-2028") -> None:
         self.round_id = round_id
-        self.uow = MemoryUnitOfWork()
-        self.position = 0
-
-    def deliver(
-        self, route: Route, subject: str, payload: Mapping[str, Any], received_at: datetime
-    ) -> list[Event]:
-        self.position += 1
-        body = json.dumps(payload).encode()
-        incoming = Incoming("UPSTREAM", self.position, subject, body, {}, received_at)
-        decision = decide_one(route, incoming, self.uow, lambda _: ProcedureInstant(received_at))
-        if decision.dead_letter is not None:
-            raise DeadLetter(*decision.dead_letter)
-        return [new.event for new in decision.events]
+        super().__init__()
 
     def publish(
         self, outcomes: Mapping[str, str], published_at: datetime, **kwargs: Any

@@ -34,6 +34,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from oco_shared.contract import REGISTRY, Contract, Event, Message, UnknownType, UnsupportedVersion
 from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
+from oco_shared.contract.events import EVENTS
 from oco_shared.contract.parts import Refusal, RefusalCode
 from oco_shared.eventstore import (
     BatchReader,
@@ -178,6 +179,19 @@ class Route:
             else:
                 return parsed
         return decode(body, self.accepts)
+
+
+def changes_nothing(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
+    """An upstream event that is read in its turn but changes nothing in this service."""
+    return []
+
+
+def every_event(
+    handled: Mapping[type[Contract], Handler[Any]],
+) -> dict[type[Contract], Handler[Any]]:
+    """The handlers for another service's whole stream, read in order: the events not
+    named in `handled` change nothing here."""
+    return {event: handled.get(event, changes_nothing) for event in EVENTS}
 
 
 # Escaped or raw control characters and surrogates a JSON body may carry.

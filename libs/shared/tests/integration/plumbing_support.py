@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from oco_shared.handling import Incoming
+from oco_shared.messaging.region_history import region_histories
 from oco_shared.messaging.topology import Topology
 from oco_shared.procedure_time import ProcedureInstant
 from oco_shared.settings import Settings
@@ -175,3 +179,121 @@ class ScriptedReceipt:
     def __call__(self, incoming: Incoming) -> ProcedureInstant:
         scripted = self.times.get(incoming.headers.get("Nats-Msg-Id", ""))
         return ProcedureInstant(scripted or incoming.received_at)
+
+
+Documents = list[dict[str, Any]]
+
+
+class Parties:
+    """The parties around one service in its integration tests: publishes as the other
+    services, the zorgkantoren's offices and the portals do, each message at the procedure
+    time the scenario scripts (without one: the broker's own), and reads what the service
+    publishes."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        topology: Topology,
+        receipt: ScriptedReceipt | None,
+        service: str,
+    ) -> None:
+        self.js, self.topology, self.receipt, self.service = js, topology, receipt, service
+
+    async def _publish(
+        self, subject: str, stream: str, payload: dict[str, Any], msg_id: str, at: datetime | None
+    ) -> None:
+        if at is not None:
+            assert self.receipt is not None, "these parties run on the broker's own clock"
+            self.receipt.times[msg_id] = at
+        await self.js.publish(
+            subject, json.dumps(payload).encode(), stream=stream, headers={"Nats-Msg-Id": msg_id}
+        )
+
+    async def event_of(
+        self, service: str, event: dict[str, Any], at: datetime | None = None
+    ) -> None:
+        """An event of another service, on its own subject and stream."""
+        await self._publish(
+            self.topology.event_subject(service, event["type"]),
+            self.topology.service_stream(service),
+            event,
+            event["event_id"],
+            at,
+        )
+
+    async def act(
+        self, uitvoerder: str, message: dict[str, Any], at: datetime | None = None
+    ) -> None:
+        """A zorgkantoor's act, on its own office subject for this service."""
+        await self._publish(
+            self.topology.office_subject(uitvoerder, self.service),
+            self.topology.office_stream,
+            message,
+            message["message_id"],
+            at,
+        )
+
+    async def portal(
+        self, message: dict[str, Any], at: datetime | None = None, kind: str | None = None
+    ) -> None:
+        """A portal's message, on the subject of its kind (by default: this service's)."""
+        await self._publish(
+            self.topology.portal_subject(kind or self.service),
+            self.topology.portal_stream,
+            message,
+            message["message_id"],
+            at,
+        )
+
+    async def service_events(self) -> Documents:
+        return await stream_documents(
+            self.js,
+            self.topology.service_stream(self.service),
+            self.topology.service_subjects(self.service),
+        )
+
+    async def until(self, found: Callable[[Documents], bool], timeout: float = 90) -> Documents:
+        """The service's events, once `found` holds for them: what arrives on another
+        subject is consumed by another consumer, in its own time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = await self.service_events()
+            if found(events):
+                return events
+            assert time.monotonic() < deadline, f"{self.service} did not publish what was awaited"
+            await asyncio.sleep(0.1)
+
+
+def oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[int, str, str]:
+    """`oco …` as an operator runs it, against this test's schemas: a process of its own;
+    exit code and output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "oco_shared.cli", *args],
+        env=isolation.env(servers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+async def projected(
+    servers: Servers,
+    isolation: Isolation,
+    service: str,
+    type_name: str,
+    round_id: str = "2027-2028",
+) -> None:
+    """Until the service's region history holds an event of this type: the read model
+    follows the log in its own time."""
+    schema = f"{isolation.schema_prefix}{service}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            histories = await region_histories(servers.database_url, schema, round_id, None)
+        except asyncpg.UndefinedTableError:
+            histories = {}
+        if any(e["type"] == type_name for events in histories.values() for e in events):
+            return
+        assert time.monotonic() < deadline, f"the {service} read model has no {type_name}"
+        await asyncio.sleep(0.1)

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oco_shared.contract import events, messages
-from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
-from oco_shared.messaging.relay import DeadLetterRecord
+from oco_shared.contract.asyncapi import Channel, service_document, write
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_assessment.bootstrap import SERVICE
@@ -36,7 +35,7 @@ PUBLISHED = (
 
 
 def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
-    channels = [
+    received = [
         Channel(
             "officeAssessment",
             topology.office_subject("{uitvoerder}", OFFICE_SUBJECT),
@@ -71,33 +70,17 @@ def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
             "for a published region reopens it for a new edition of its selection.",
             (events.ObjectionAnswered,),
         ),
-        *(
-            Channel(
-                f"assessment{event.TYPE}",
-                topology.event_subject(SERVICE, event.TYPE),
-                "send",
-                f"{event.TYPE} events of the assessment log, Nats-Msg-Id = event_id.",
-                (event,),
-            )
-            for event in PUBLISHED
-        ),
-        Channel(
-            "assessmentDeadLetter",
-            topology.deadletter_subject(SERVICE),
-            "send",
-            "Messages assessment could never handle, with the reason and the original payload.",
-            (DeadLetterRecord,),
-        ),
     ]
-    return asyncapi_document(
+    return service_document(
         SERVICE,
         "Follows intake's inscriptions and the zorgkantoren's assessment acts; records "
         "verdicts, suitability, scores and lots per region, and publishes the selection of "
         "each region (SelectionPublished), or refuses an act with stable reason codes.",
-        channels,
+        received,
+        PUBLISHED,
+        topology,
     )
 
 
 if __name__ == "__main__":
-    DOCUMENT_PATH.write_text(render(document()), encoding="utf-8")
-    print(DOCUMENT_PATH)
+    write(document(), DOCUMENT_PATH)

@@ -55,7 +55,8 @@ from oco_shared.contract.parts import (
 from oco_shared.deadlines import deadline_for, local
 from oco_shared.eventstore import NewEvent
 from oco_shared.handling import Received, UnitOfWork
-from oco_shared.rounds import DeadlineCode, MilestoneCode, Round, UnknownRound, load_round
+from oco_shared.region_handling import acting, appended, following, known_round, office_checks
+from oco_shared.rounds import DeadlineCode, MilestoneCode, Round
 
 from oco_assessment.domain.checks import (
     after_close_refusals,
@@ -63,7 +64,6 @@ from oco_assessment.domain.checks import (
     assessment_period_refusals,
     case_refusals,
     criterion_refusals,
-    office_refusals,
     open_region_refusals,
     places_refusals,
     requirement_refusals,
@@ -89,7 +89,7 @@ def inscription_received(
 ) -> Sequence[NewEvent]:
     """Opens a case in every region the latest revision names and closes the cases of
     regions it no longer names; a consortium is one party under its lead member."""
-    round_ = _known_round(event.round_id)
+    round_ = known_round(event.round_id)
     uitvoerder = round_.uitvoerder(event.uitvoerder_code) if round_ else None
     if uitvoerder is None:
         return []  # intake refuses such inscriptions; nothing to assess
@@ -98,7 +98,7 @@ def inscription_received(
     for served in uitvoerder.regions:
         region = _region(uow, event.round_id, served.code)
         case = region.cases.get(event.provider.id)
-        envelope = _following(event, received, served.code)
+        envelope = following(event, received, SERVICE_ACTOR, served.code)
         application = inscribed.get(served.code)
         if application is not None:
             if case is not None and case.open and case.opened.revision == event.revision:
@@ -124,14 +124,14 @@ def inscription_received(
 def inscription_withdrawn(
     event: InscriptionWithdrawn, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
-    round_ = _known_round(event.round_id)
+    round_ = known_round(event.round_id)
     decided: list[NewEvent] = []
     for code in _region_codes(round_):
         region = _region(uow, event.round_id, code)
         if region.case_of_inscription(event.inscription_id) is None:
             continue
         closed = AssessmentCaseClosed(
-            **_following(event, received, code),
+            **following(event, received, SERVICE_ACTOR, code),
             inscription_id=event.inscription_id,
             reason="withdrawn",
         )
@@ -139,16 +139,11 @@ def inscription_withdrawn(
     return decided
 
 
-def not_for_assessment(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Upstream events that change nothing here (rejections, questions, ...)."""
-    return []
-
-
 def regions_of_round(event: Event) -> list[uuid.UUID]:
     """The region streams an intake event may touch: loaded with the rest of its batch."""
     if not isinstance(event, InscriptionReceived | InscriptionWithdrawn):
         return []
-    return [region_id(event.round_id, code) for code in _region_codes(_known_round(event.round_id))]
+    return [region_id(event.round_id, code) for code in _region_codes(known_round(event.round_id))]
 
 
 # The objection service's answer: an upheld objection reopens the region.
@@ -165,12 +160,12 @@ def objection_answered(
     if not region.closed_for_assessment:
         return []  # not published yet, or already reopened
     reopened = SelectionReopened(
-        **_following(event, received, event.region_code),
+        **following(event, received, SERVICE_ACTOR, event.region_code),
         objection_id=event.objection_id,
         decision=event.decision,
         reopened_edition=region.edition,
     )
-    return [NewEvent(region.id, region.version + 1, reopened)]
+    return appended(region, [reopened])
 
 
 def region_of_objection(event: Event) -> list[uuid.UUID]:
@@ -186,7 +181,7 @@ def set_region_places(
     message: SetRegionPlaces, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = open_region_refusals(region, "Places") + places_refusals(
             round_, region, message.places
@@ -194,14 +189,14 @@ def set_region_places(
     if round_ is None or refusals:
         return _refused(region, message, received, refusals)
     fixed = RegionPlacesSet(
-        **_acting(message, received, None),
+        **acting(message, received, None),
         message_id=message.message_id,
         uitvoerder_code=str(received.office),
         places=message.places,
         round_maximum=round_.max_providers_per_region.value,
         motivation=message.motivation,
     )
-    return [NewEvent(region.id, region.version + 1, fixed)]
+    return appended(region, [fixed])
 
 
 def _case_act_checks(
@@ -213,7 +208,7 @@ def _case_act_checks(
 ) -> tuple[Round | None, list[Refusal]]:
     """What every act on one party's case must pass: the office's authority, the
     assessment period, a region still open, and an open case for that party."""
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = (
             assessment_period_refusals(round_, received.at, what)
@@ -235,7 +230,7 @@ def assess_suitability(
         refusals = requirement_refusals(round_, message.verdicts)
     if round_ is None or case is None or refusals:
         return _refused(region, message, received, refusals)
-    envelope = _acting(message, received, message.provider_id)
+    envelope = acting(message, received, message.provider_id)
     recorded = VerdictsRecorded(
         **envelope,
         message_id=message.message_id,
@@ -257,7 +252,7 @@ def assess_suitability(
                 failed_requirements=failed,
             )
         )
-    return _appended(region, decided)
+    return appended(region, decided)
 
 
 def score_criteria(
@@ -271,12 +266,12 @@ def score_criteria(
     if round_ is None or case is None or refusals:
         return _refused(region, message, received, refusals)
     scored = CriteriaScored(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         inscription_id=case.opened.inscription_id,
         scores=message.scores,
     )
-    return [NewEvent(region.id, region.version + 1, scored)]
+    return appended(region, [scored])
 
 
 def request_documents(
@@ -284,7 +279,7 @@ def request_documents(
 ) -> Sequence[NewEvent]:
     region = _region(uow, message.round_id, message.region_code)
     case = region.open_case(message.provider_id)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = (
             after_close_refusals(round_, received.at, "A document request")
@@ -294,7 +289,7 @@ def request_documents(
     if round_ is None or case is None or refusals:
         return _refused(region, message, received, refusals)
     requested = DocumentsRequested(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         request_id=message.request_id,
         inscription_id=case.opened.inscription_id,
@@ -302,7 +297,7 @@ def request_documents(
         reason=message.reason,
         answer_by=message.answer_by,
     )
-    return [NewEvent(region.id, region.version + 1, requested)]
+    return appended(region, [requested])
 
 
 def supply_documents(
@@ -332,12 +327,12 @@ def supply_documents(
     if refusals:
         return _refused(region, message, received, refusals)
     supplied = DocumentsSupplied(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         request_id=message.request_id,
         documents=message.documents,
     )
-    return [NewEvent(region.id, region.version + 1, supplied)]
+    return appended(region, [supplied])
 
 
 def publish_selection(
@@ -346,18 +341,18 @@ def publish_selection(
     """The selection of a region, once every case is assessed; or, when parties tie on
     the last places, `LotRequired`: the publication completes when the lot is drawn."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = open_region_refusals(region, "A publication") + _lot_pending(round_, region)
     if round_ is None or refusals:
         return _refused(region, message, received, refusals)
-    envelope = _acting(message, received, None)
+    envelope = acting(message, received, None)
     decided, refusals = _selection(
         round_, region, envelope, received.at, message.provisional_budget_ceiling
     )
     if refusals:
         return _refused(region, message, received, refusals)
-    return _appended(region, decided)
+    return appended(region, decided)
 
 
 def record_lot_drawn(
@@ -365,7 +360,7 @@ def record_lot_drawn(
 ) -> Sequence[NewEvent]:
     """The notary's lot for the parties that tie, and with it the waiting publication."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     awaited = region.awaiting_lot
     if round_ is not None and not refusals:
         if awaited is None:
@@ -388,7 +383,7 @@ def record_lot_drawn(
             ]
     if round_ is None or awaited is None or refusals:
         return _refused(region, message, received, refusals)
-    envelope = _acting(message, received, None)
+    envelope = acting(message, received, None)
     drawn = LotDrawn(
         **envelope,
         message_id=message.message_id,
@@ -403,7 +398,7 @@ def record_lot_drawn(
         round_, with_lot, envelope, received.at, awaited.provisional_budget_ceiling
     )
     assert not refusals, "nothing but the lot blocked this publication"
-    return _appended(region, [drawn, *published])
+    return appended(region, [drawn, *published])
 
 
 def region_of_message(message: Any) -> list[uuid.UUID]:
@@ -413,7 +408,7 @@ def region_of_message(message: Any) -> list[uuid.UUID]:
 def refuse_message(message: Any, received: Received, refusal: Refusal) -> AssessmentRefused:
     """The refusal of a message the shared consumer refused before judging it."""
     return AssessmentRefused(
-        **_acting(message, received, getattr(message, "provider_id", None)),
+        **acting(message, received, getattr(message, "provider_id", None)),
         message_id=message.message_id,
         message_type=message.type,
         uitvoerder_code=received.office,
@@ -551,76 +546,22 @@ def _outcome(round_: Round, case: Case, placement: Placement, ceiling: Decimal) 
 # Shared plumbing of the handlers.
 
 
-def _office_checks(message: Message, received: Received) -> tuple[Round | None, list[Refusal]]:
-    round_ = _known_round(message.round_id)
-    if round_ is None:
-        return None, [
-            Refusal(
-                code=RefusalCode.UNKNOWN_ROUND,
-                text=f"There is no round {message.round_id}.",
-                rule="rounds data",
-            )
-        ]
-    return round_, office_refusals(round_, received.office, getattr(message, "region_code", ""))
-
-
 def _refused(
     region: RegionAssessment, message: Message, received: Received, refusals: list[Refusal]
 ) -> list[NewEvent]:
     refused = AssessmentRefused(
-        **_acting(message, received, getattr(message, "provider_id", None)),
+        **acting(message, received, getattr(message, "provider_id", None)),
         message_id=message.message_id,
         message_type=message.type,
         uitvoerder_code=received.office,
         refusals=tuple(refusals),
     )
-    return [NewEvent(region.id, region.version + 1, refused)]
-
-
-def _appended(region: RegionAssessment, events: Sequence[Event]) -> list[NewEvent]:
-    return [
-        NewEvent(region.id, region.version + offset, event)
-        for offset, event in enumerate(events, start=1)
-    ]
-
-
-def _acting(message: Message, received: Received, provider_id: str | None) -> dict[str, Any]:
-    """The envelope of what a message caused: receipt time decides, `sent_at` is a claim."""
-    return {
-        "round_id": message.round_id,
-        "region_code": getattr(message, "region_code", None),
-        "provider_id": provider_id,
-        "occurred_at": received.at,
-        "claimed_at": message.sent_at,
-        "correlation_id": message.correlation_id or message.message_id,
-        "causation_id": message.message_id,
-        "actor": message.actor,
-    }
-
-
-def _following(event: Event, received: Received, region_code: str) -> dict[str, Any]:
-    """The envelope of what another service's event caused in a region."""
-    return {
-        "round_id": event.round_id,
-        "region_code": region_code,
-        "provider_id": event.provider_id,
-        "occurred_at": received.at,
-        "correlation_id": event.correlation_id,
-        "causation_id": event.event_id,
-        "actor": SERVICE_ACTOR,
-    }
+    return appended(region, [refused])
 
 
 def _region(uow: UnitOfWork, round_id: str, region_code: str) -> RegionAssessment:
     aggregate_id = region_id(round_id, region_code)
     return RegionAssessment.replay(aggregate_id, uow.get(aggregate_id))
-
-
-def _known_round(round_id: str) -> Round | None:
-    try:
-        return load_round(round_id)
-    except UnknownRound:
-        return None
 
 
 def _region_codes(round_: Round | None) -> list[str]:

@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import subprocess
-import sys
-import time
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from assessment_support import (
     ASSESSING,
@@ -24,13 +20,12 @@ from assessment_support import (
     scores,
     verdict,
 )
-from oco_assessment.adapters.readmodel import region_histories
 from oco_assessment.domain.model import RegionAssessment, region_id
 from oco_assessment.domain.selection import Selection, select
 from oco_shared.contract import REGISTRY, Event
 from oco_shared.rounds import load_round
 from office_support import Office
-from plumbing_support import Isolation, Servers
+from plumbing_support import Isolation, Servers, oco, projected
 
 pytestmark = pytest.mark.integration
 
@@ -345,33 +340,6 @@ async def test_the_same_six_parties_rank_differently_under_2027_and_2022(office:
     assert outcome_of(by_round["2027-2028"])["10000003"] == ("selected", "ranked_within_places")
 
 
-def oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[int, str, str]:
-    """`oco` as an operator runs it, against this test's schema."""
-    done = subprocess.run(
-        [sys.executable, "-m", "oco_shared.cli", *args],
-        env=isolation.env(servers),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
-async def projected(servers: Servers, isolation: Isolation, type_name: str) -> None:
-    """Wait until the read model holds an event of this type."""
-    schema = f"{isolation.schema_prefix}assessment"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            histories = await region_histories(servers.database_url, schema, "2027-2028", None)
-        except asyncpg.UndefinedTableError:
-            histories = {}
-        if any(e["type"] == type_name for events in histories.values() for e in events):
-            return
-        assert time.monotonic() < deadline, f"the read model has no {type_name}"
-        await asyncio.sleep(0.1)
-
-
 async def test_oco_assessment_show_and_pending_tell_what_blocks_a_region(
     office: Office, servers: Servers, isolation: Isolation
 ) -> None:
@@ -388,7 +356,7 @@ async def test_oco_assessment_show_and_pending_tell_what_blocks_a_region(
     )
     await office.act(ZK, publish("amsterdam"), at(2026, 9, 17, 10))
     await office.events(3 + 1 + 9 + 1 + 1)
-    await projected(servers, isolation, "LotRequired")
+    await projected(servers, isolation, "assessment", "LotRequired")
 
     code, out, err = await asyncio.to_thread(
         oco, servers, isolation, "assessment", "pending", "--round", "2027-2028"
@@ -435,7 +403,7 @@ async def test_oco_assessment_show_and_pending_tell_what_blocks_a_region(
         ),
         at(2026, 9, 17, 15),
     )
-    await projected(servers, isolation, "SelectionPublished")
+    await projected(servers, isolation, "assessment", "SelectionPublished")
     code, out, err = await asyncio.to_thread(
         oco,
         servers,

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oco_shared.contract import events
-from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
-from oco_shared.messaging.relay import DeadLetterRecord
+from oco_shared.contract.asyncapi import Channel, service_document, write
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_contracting.bootstrap import SERVICE
@@ -46,7 +45,7 @@ PUBLISHED = (
 
 
 def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
-    channels = [
+    received = [
         Channel(
             "officeContracting",
             topology.office_subject("{uitvoerder}", OFFICE_SUBJECT),
@@ -86,35 +85,19 @@ def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
             "effect. Other events change nothing.",
             tuple(OBJECTION_EVENTS),
         ),
-        *(
-            Channel(
-                f"contracting{event.TYPE}",
-                topology.event_subject(SERVICE, event.TYPE),
-                "send",
-                f"{event.TYPE} events of the contracting log, Nats-Msg-Id = event_id.",
-                (event,),
-            )
-            for event in PUBLISHED
-        ),
-        Channel(
-            "contractingDeadLetter",
-            topology.deadletter_subject(SERVICE),
-            "send",
-            "Messages contracting could never handle, with the reason and the original payload.",
-            (DeadLetterRecord,),
-        ),
     ]
-    return asyncapi_document(
+    return service_document(
         SERVICE,
         "Signs contracts only when the procedure allows them (selection, objection windows "
         "and answers, standstill, kort geding, contracting period, places), with the round's "
         "terms; follows each contract's budget ceilings and reallocations, its obligations "
         "after the start, its monthly production against the ceiling and its quarterly "
         "signal reports.",
-        channels,
+        received,
+        PUBLISHED,
+        topology,
     )
 
 
 if __name__ == "__main__":
-    DOCUMENT_PATH.write_text(render(document()), encoding="utf-8")
-    print(DOCUMENT_PATH)
+    write(document(), DOCUMENT_PATH)

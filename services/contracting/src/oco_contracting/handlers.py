@@ -53,7 +53,15 @@ from oco_shared.contract.messages import (
 from oco_shared.contract.parts import CeilingChange, Refusal, RefusalCode
 from oco_shared.eventstore import NewEvent
 from oco_shared.handling import Received, UnitOfWork
-from oco_shared.rounds import Round, UnknownRound, load_round
+from oco_shared.region_handling import (
+    acting,
+    appended,
+    following,
+    known_round,
+    office_checks,
+    unknown_round,
+)
+from oco_shared.rounds import Round
 
 from oco_contracting.domain.followup import signal_report_due
 from oco_contracting.domain.model import Contract, RegionContracting, contract_id, region_id
@@ -69,7 +77,6 @@ from oco_contracting.domain.money import (
 )
 from oco_contracting.domain.signing import (
     extension_refusals,
-    office_refusals,
     register_obligation,
     signing_refusals,
     terms,
@@ -88,7 +95,7 @@ def case_opened(
     if event.region_code is None:
         return []
     region = _region(uow, event.round_id, event.region_code)
-    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, event, True))]
+    return appended(region, [_party_noted(event, received, event, True)])
 
 
 def case_closed(
@@ -100,14 +107,14 @@ def case_closed(
     party = region.parties.get(event.provider_id or "")
     if party is None:
         return []
-    return [NewEvent(region.id, region.version + 1, _party_noted(event, received, party, False))]
+    return appended(region, [_party_noted(event, received, party, False)])
 
 
 def _party_noted(
     event: Event, received: Received, party: AssessmentCaseOpened | PartyNoted, open_: bool
 ) -> PartyNoted:
     return PartyNoted(
-        **_following(event, received),
+        **following(event, received, SERVICE_ACTOR),
         source_event_id=event.event_id,
         provider=party.provider,
         consortium_members=party.consortium_members,
@@ -126,13 +133,13 @@ def selection_published(
     if region.selection is not None and region.selection.edition >= event.edition:
         return []
     noted = SelectionNoted(
-        **_following(event, received),
+        **following(event, received, SERVICE_ACTOR),
         source_event_id=event.event_id,
         edition=event.edition,
         places=event.places,
         outcomes=event.outcomes,
     )
-    return [NewEvent(region.id, region.version + 1, noted)]
+    return appended(region, [noted])
 
 
 def selection_reopened(
@@ -184,11 +191,6 @@ def kort_geding_filed(
     )
 
 
-def not_for_contracting(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Upstream events that change nothing here (verdicts, scores, refusals, ...)."""
-    return []
-
-
 def _procedure_noted(
     event: Event, received: Received, uow: UnitOfWork, **fields: Any
 ) -> Sequence[NewEvent]:
@@ -196,12 +198,12 @@ def _procedure_noted(
         return []  # a fact of no region cannot hold up a region's signature
     region = _region(uow, event.round_id, event.region_code)
     noted = ProcedureNoted(
-        **_following(event, received),
+        **following(event, received, SERVICE_ACTOR),
         source_event_id=event.event_id,
         source_type=event.type,
         **fields,
     )
-    return [NewEvent(region.id, region.version + 1, noted)]
+    return appended(region, [noted])
 
 
 def region_of_event(event: Event) -> list[uuid.UUID]:
@@ -216,7 +218,7 @@ def region_of_event(event: Event) -> list[uuid.UUID]:
 def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
     """`ContractSigned` when every condition holds, else `ContractRefused` naming each."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = signing_refusals(
             round_, region, message.provider_id, message.new_to_oco, received.at
@@ -228,7 +230,7 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
     contract = contract_id(message.round_id, message.region_code, message.provider_id)
     agreed = terms(round_, region, outcome, contract, message.new_to_oco)
     signed = ContractSigned(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         contract_id=contract,
         uitvoerder_code=str(received.office),
@@ -250,7 +252,7 @@ def sign_contract(message: SignContract, uow: UnitOfWork, received: Received) ->
         conditions=outcome.conditions,
         obligations=agreed.obligations,
     )
-    return [NewEvent(region.id, region.version + 1, signed)]
+    return appended(region, [signed])
 
 
 def extend_contract(
@@ -259,7 +261,7 @@ def extend_contract(
     """A contract the round lets the zorgkantoor extend (2018-2020: a new organisation's
     one-year contract, up to 31 December 2020), before it ends."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = contract_refusals(region, [message.provider_id])
     contract = region.contract_of(message.provider_id)
@@ -269,7 +271,7 @@ def extend_contract(
     if round_ is None or contract is None or limit is None or refusals:
         return _refused(region, message, received, refusals)
     extended = ContractExtended(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         contract_id=contract.id,
         uitvoerder_code=str(received.office),
@@ -277,14 +279,14 @@ def extend_contract(
         ends_on=message.until,
         extendable_until=limit,
     )
-    return [NewEvent(region.id, region.version + 1, extended)]
+    return appended(region, [extended])
 
 
 def set_budget_ceilings(
     message: SetBudgetCeilings, uow: UnitOfWork, received: Received
 ) -> Sequence[NewEvent]:
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     providers = [ceiling.provider_id for ceiling in message.ceilings]
     if round_ is not None and not refusals:
         refusals = contract_refusals(region, providers, message.year)
@@ -295,7 +297,7 @@ def set_budget_ceilings(
     total = region_total(region, message.year, {c.provider_id: c.amount for c in message.ceilings})
     decided: list[Event] = [
         BudgetCeilingSet(
-            **_acting(message, received, ceiling.provider_id),
+            **acting(message, received, ceiling.provider_id),
             message_id=message.message_id,
             uitvoerder_code=str(received.office),
             contract_id=region.contracts[ceiling.provider_id].id,
@@ -306,7 +308,7 @@ def set_budget_ceilings(
         )
         for ceiling in message.ceilings
     ]
-    return _appended(region, decided)
+    return appended(region, decided)
 
 
 def reallocate_budget(
@@ -315,7 +317,7 @@ def reallocate_budget(
     """New ceilings for some parties at a review moment; the region's sum stays within its
     budget, or the whole reallocation is refused."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = review_refusals(round_, message.review_month) + contract_refusals(
             region, [c.provider_id for c in message.ceilings], message.year
@@ -335,7 +337,7 @@ def reallocate_budget(
     )
     assert round_.budget_review is not None, "review_refusals passed"
     reallocated = BudgetReallocated(
-        **_acting(message, received, None),
+        **acting(message, received, None),
         message_id=message.message_id,
         uitvoerder_code=str(received.office),
         year=message.year,
@@ -348,7 +350,7 @@ def reallocate_budget(
         ),
         rule=round_.budget_review.source.cite(),
     )
-    return [NewEvent(region.id, region.version + 1, reallocated)]
+    return appended(region, [reallocated])
 
 
 # The provider's portal: client supporters, evidence, production, signal reports.
@@ -378,13 +380,13 @@ def report_client_supporter_start(
     if contract is None or obligation is None or refusals:
         return _refused(region, message, received, refusals)
     started = ClientSupporterStarted(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         contract_id=contract.id,
         started_on=message.started_on,
         obligation=obligation,
     )
-    return [NewEvent(region.id, region.version + 1, started)]
+    return appended(region, [started])
 
 
 def submit_obligation_evidence(
@@ -402,7 +404,7 @@ def record_obligation_evidence(
 ) -> Sequence[NewEvent]:
     """Evidence the zorgkantoor received otherwise (the BCMB's or the Register's own word)."""
     region = _region(uow, message.round_id, message.region_code)
-    round_, refusals = _office_checks(message, received)
+    round_, refusals = office_checks(message, received)
     if round_ is not None and not refusals:
         refusals = contract_refusals(region, [message.provider_id])
     contract = region.contract_of(message.provider_id)
@@ -441,7 +443,7 @@ def _fulfilment(
     if contract is None or state is None or refusals:
         return _refused(region, message, received, refusals)
     fulfilled = ObligationFulfilled(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         contract_id=contract.id,
         obligation_id=message.obligation_id,
@@ -450,7 +452,7 @@ def _fulfilment(
         due_at=state.obligation.due_at,
         late=received.at >= state.obligation.due_at,
     )
-    return [NewEvent(region.id, region.version + 1, fulfilled)]
+    return appended(region, [fulfilled])
 
 
 def report_production(
@@ -467,7 +469,7 @@ def report_production(
     if contract is None or refusals:
         return _refused(region, message, received, refusals)
     priced = payment(contract, message.year, message.month, message.hours)
-    envelope = _acting(message, received, message.provider_id)
+    envelope = acting(message, received, message.provider_id)
     decided: list[Event] = [
         ProductionReported(
             **envelope,
@@ -498,7 +500,7 @@ def report_production(
                 rule=OVERRUN_RULE,
             )
         )
-    return _appended(region, decided)
+    return appended(region, decided)
 
 
 def submit_signal_report(
@@ -525,7 +527,7 @@ def submit_signal_report(
     if contract is None or due is None or refusals:
         return _refused(region, message, received, refusals)
     recorded = SignalReportRecorded(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         contract_id=contract.id,
         year=message.year,
@@ -534,7 +536,7 @@ def submit_signal_report(
         due_at=due,
         late=received.at >= due,
     )
-    return [NewEvent(region.id, region.version + 1, recorded)]
+    return appended(region, [recorded])
 
 
 def region_of_message(message: Any) -> list[uuid.UUID]:
@@ -549,13 +551,13 @@ def refuse_message(message: Any, received: Received, refusal: Refusal) -> Event:
 def _refusal(message: Any, received: Received, refusals: tuple[Refusal, ...]) -> Event:
     if isinstance(message, SignContract):
         return ContractRefused(
-            **_acting(message, received, message.provider_id),
+            **acting(message, received, message.provider_id),
             message_id=message.message_id,
             uitvoerder_code=received.office,
             refusals=refusals,
         )
     return ContractingRefused(
-        **_acting(message, received, getattr(message, "provider_id", None)),
+        **acting(message, received, getattr(message, "provider_id", None)),
         message_id=message.message_id,
         message_type=message.type,
         uitvoerder_code=received.office,
@@ -566,20 +568,13 @@ def _refusal(message: Any, received: Received, refusals: tuple[Refusal, ...]) ->
 # Shared plumbing of the handlers.
 
 
-def _office_checks(message: Message, received: Received) -> tuple[Round | None, list[Refusal]]:
-    round_ = _known_round(message.round_id)
-    if round_ is None:
-        return None, [_unknown_round(message.round_id)]
-    return round_, office_refusals(round_, received.office, getattr(message, "region_code", ""))
-
-
 def _portal_checks(
     message: Any, region: RegionContracting
 ) -> tuple[Round | None, Contract | None, list[Refusal]]:
     """A provider acts for itself only, on a contract it has in the region."""
-    round_ = _known_round(message.round_id)
+    round_ = known_round(message.round_id)
     if round_ is None:
-        return None, None, [_unknown_round(message.round_id)]
+        return None, None, [unknown_round(message.round_id)]
     actor = message.actor
     if not (actor.kind is ActorKind.PROVIDER and actor.id == message.provider_id):
         return (
@@ -622,60 +617,13 @@ def _not_in_round(round_: Round, what: str) -> Refusal:
     )
 
 
-def _unknown_round(round_id: str) -> Refusal:
-    return Refusal(
-        code=RefusalCode.UNKNOWN_ROUND, text=f"There is no round {round_id}.", rule="rounds data"
-    )
-
-
 def _refused(
     region: RegionContracting, message: Message, received: Received, refusals: list[Refusal]
 ) -> list[NewEvent]:
     refused = _refusal(message, received, tuple(refusals))
-    return [NewEvent(region.id, region.version + 1, refused)]
-
-
-def _appended(region: RegionContracting, events: Sequence[Event]) -> list[NewEvent]:
-    return [
-        NewEvent(region.id, region.version + offset, event)
-        for offset, event in enumerate(events, start=1)
-    ]
-
-
-def _acting(message: Message, received: Received, provider_id: str | None) -> dict[str, Any]:
-    """The envelope of what a message caused: receipt time decides, `sent_at` is a claim."""
-    return {
-        "round_id": message.round_id,
-        "region_code": getattr(message, "region_code", None),
-        "provider_id": provider_id,
-        "occurred_at": received.at,
-        "claimed_at": message.sent_at,
-        "correlation_id": message.correlation_id or message.message_id,
-        "causation_id": message.message_id,
-        "actor": message.actor,
-    }
-
-
-def _following(event: Event, received: Received) -> dict[str, Any]:
-    """The envelope of what another service's event caused in a region."""
-    return {
-        "round_id": event.round_id,
-        "region_code": event.region_code,
-        "provider_id": event.provider_id,
-        "occurred_at": received.at,
-        "correlation_id": event.correlation_id,
-        "causation_id": event.event_id,
-        "actor": SERVICE_ACTOR,
-    }
+    return appended(region, [refused])
 
 
 def _region(uow: UnitOfWork, round_id: str, region_code: str) -> RegionContracting:
     aggregate_id = region_id(round_id, region_code)
     return RegionContracting.replay(aggregate_id, uow.get(aggregate_id))
-
-
-def _known_round(round_id: str) -> Round | None:
-    try:
-        return load_round(round_id)
-    except UnknownRound:
-        return None

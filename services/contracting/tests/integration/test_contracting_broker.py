@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
-import time
 from typing import Any
 
-import asyncpg
 import pytest
 from contracting_support import (
     ZK,
@@ -26,8 +22,7 @@ from contracting_support import (
     selection_published,
     window_closed,
 )
-from oco_shared.messaging.region_history import region_histories
-from plumbing_support import Isolation, Servers
+from plumbing_support import Isolation, Servers, oco, projected
 from zorgkantoor_support import Running, Zorgkantoor
 
 pytestmark = pytest.mark.integration
@@ -206,31 +201,9 @@ async def test_production_that_threatens_the_ceiling_and_a_reallocation_beyond_t
     assert codes(await zorgkantoor.outcome_of(too_much)) == ["region_budget_exceeded"]
 
 
-def oco(servers: Servers, isolation: Isolation, *args: str) -> tuple[int, str, str]:
-    """`oco` as an operator runs it, against this test's schema."""
-    done = subprocess.run(
-        [sys.executable, "-m", "oco_shared.cli", *args],
-        env=isolation.env(servers),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
 async def listed_contracts(servers: Servers, isolation: Isolation) -> dict[str, Any]:
     """`oco contracts list --json`, once the read model holds a contract."""
-    schema = f"{isolation.schema_prefix}contracting"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            histories = await region_histories(servers.database_url, schema, "2027-2028", None)
-        except asyncpg.UndefinedTableError:
-            histories = {}
-        if any(e["type"] == "ContractSigned" for events in histories.values() for e in events):
-            break
-        assert time.monotonic() < deadline, "the read model has no contract"
-        await asyncio.sleep(0.1)
+    await projected(servers, isolation, "contracting", "ContractSigned")
     status, out, err = oco(
         servers, isolation, "contracts", "list", "--round", "2027-2028", "--json"
     )
@@ -258,7 +231,7 @@ async def test_an_overdue_bcmb_obligation_is_raised_once_across_a_restart_only_f
 
     running.clock.set(at(2027, 5, 1, 23, 59, 59))  # the last second in time
     await running.settled()
-    assert overdue_bcmb(await zorgkantoor.published()) == []
+    assert overdue_bcmb(await zorgkantoor.service_events()) == []
     await running.stop()
 
     running.clock.set(at(2027, 5, 3, 9))  # the due date passed while the service was down
@@ -273,7 +246,7 @@ async def test_an_overdue_bcmb_obligation_is_raised_once_across_a_restart_only_f
     await running.start()  # and again: nothing new
     await running.settled()
     await asyncio.sleep(1.0)  # a second one would be relayed by now
-    assert overdue_bcmb(await zorgkantoor.published()) == [overdue]
+    assert overdue_bcmb(await zorgkantoor.service_events()) == [overdue]
 
 
 def overdue_bcmb(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

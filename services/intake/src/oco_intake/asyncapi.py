@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oco_shared.contract import events, messages
-from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
-from oco_shared.messaging.relay import DeadLetterRecord
+from oco_shared.contract.asyncapi import Channel, service_document, write
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_intake.bootstrap import SERVICE
@@ -29,7 +28,7 @@ PUBLISHED = (
 
 
 def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
-    channels = [
+    received = [
         Channel(
             "portalInscription",
             topology.portal_subject(INSCRIPTION_SUBJECT),
@@ -55,32 +54,16 @@ def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
             "by the round's date for it; the uitvoerder is taken from the subject.",
             (messages.PublishNotaVanInlichtingen,),
         ),
-        *(
-            Channel(
-                f"intake{event.TYPE}",
-                topology.event_subject(SERVICE, event.TYPE),
-                "send",
-                f"{event.TYPE} events of the intake log, Nats-Msg-Id = event_id.",
-                (event,),
-            )
-            for event in PUBLISHED
-        ),
-        Channel(
-            "intakeDeadLetter",
-            topology.deadletter_subject(SERVICE),
-            "send",
-            "Messages intake could never handle, with the reason and the original payload.",
-            (DeadLetterRecord,),
-        ),
     ]
-    return asyncapi_document(
+    return service_document(
         SERVICE,
         "Receives inscriptions and questions from portals; records InscriptionReceived or "
         "InscriptionRejected (with stable reason codes and the rule behind each) for every one.",
-        channels,
+        received,
+        PUBLISHED,
+        topology,
     )
 
 
 if __name__ == "__main__":
-    DOCUMENT_PATH.write_text(render(document()), encoding="utf-8")
-    print(DOCUMENT_PATH)
+    write(document(), DOCUMENT_PATH)

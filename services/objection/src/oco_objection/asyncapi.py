@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oco_shared.contract import events
-from oco_shared.contract.asyncapi import Channel, asyncapi_document, render
-from oco_shared.messaging.relay import DeadLetterRecord
+from oco_shared.contract.asyncapi import Channel, service_document, write
 from oco_shared.messaging.topology import PRODUCTION, Topology
 
 from oco_objection.bootstrap import SERVICE
@@ -38,7 +37,7 @@ PUBLISHED = (
 
 
 def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
-    channels = [
+    received = [
         Channel(
             "portalObjection",
             topology.portal_subject(PORTAL_SUBJECT),
@@ -68,35 +67,19 @@ def document(topology: Topology = PRODUCTION) -> dict[str, Any]:
             "window per party outcome; other events change nothing here.",
             (events.SelectionPublished,),
         ),
-        *(
-            Channel(
-                f"objection{event.TYPE}",
-                topology.event_subject(SERVICE, event.TYPE),
-                "send",
-                f"{event.TYPE} events of the objection log, Nats-Msg-Id = event_id.",
-                (event,),
-            )
-            for event in PUBLISHED
-        ),
-        Channel(
-            "objectionDeadLetter",
-            topology.deadletter_subject(SERVICE),
-            "send",
-            "Messages the objection service could never handle, with the reason and the "
-            "original payload.",
-            (DeadLetterRecord,),
-        ),
     ]
-    return asyncapi_document(
+    return service_document(
         SERVICE,
         "Opens an objection window per party outcome from each published selection; "
         "records objections, the zorgkantoren's answers (late ones flagged) and kort "
         "gedingen under their terms; raises the windows and terms closing, and answers "
         "overdue, as events at their own instant.",
-        channels,
+        received,
+        PUBLISHED,
+        topology,
+        known_as="the objection service",
     )
 
 
 if __name__ == "__main__":
-    DOCUMENT_PATH.write_text(render(document()), encoding="utf-8")
-    print(DOCUMENT_PATH)
+    write(document(), DOCUMENT_PATH)

@@ -30,7 +30,8 @@ from oco_shared.contract.messages import AnswerObjection, ReportKortGeding, Subm
 from oco_shared.contract.parts import Refusal, RefusalCode
 from oco_shared.eventstore import NewEvent
 from oco_shared.handling import CONTRACT_RULE, Malformed, Received, UnitOfWork
-from oco_shared.rounds import Round, UnknownRound, load_round
+from oco_shared.region_handling import acting, appended, known_round, unknown_round
+from oco_shared.rounds import Round
 
 from oco_objection.domain.model import (
     NAMESPACE,
@@ -64,7 +65,7 @@ def selection_published(
 ) -> Sequence[NewEvent]:
     """Each party's window runs from the actual publication of its outcome (each edition
     opens its own), never closing before the round's published date (000_… 6)."""
-    round_ = _known_round(event.round_id)
+    round_ = known_round(event.round_id)
     if round_ is None or event.region_code is None:
         return []
     region = _region(uow, event.round_id, event.region_code)
@@ -91,12 +92,7 @@ def selection_published(
         )
         for outcome in event.outcomes
     ]
-    return _appended(region, opened)
-
-
-def not_for_objection(event: Event, uow: UnitOfWork, received: Received) -> Sequence[NewEvent]:
-    """Assessment's other events change nothing here."""
-    return []
+    return appended(region, opened)
 
 
 def region_of_event(event: Event) -> list[uuid.UUID]:
@@ -114,9 +110,11 @@ def submit_objection(
     """Filed when it arrives inside the party's window, from the party, on the channel the
     outcome named; otherwise refused with every reason that applies."""
     region = _region(uow, message.round_id, message.region_code)
-    round_ = _known_round(message.round_id)
+    round_ = known_round(message.round_id)
     if round_ is None:
-        return _objection_refused(region, message, received, [_unknown_round(message)])
+        return _objection_refused(
+            region, message, received, [unknown_round(message.round_id, field="round_id")]
+        )
     refusals = filing_refusals(
         round_,
         region,
@@ -130,7 +128,7 @@ def submit_objection(
         return _objection_refused(region, message, received, refusals)
     answer_due = answer_deadline(round_)
     filed = ObjectionFiled(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         objection_id=objection_id_of(message.message_id),
         message_id=message.message_id,
         uitvoerder_code=window.uitvoerder_code,
@@ -142,7 +140,7 @@ def submit_objection(
         window_closes_at=window.closes_at,
         answer_due_at=answer_due.closes_at if answer_due else None,
     )
-    return _appended(region, [filed])
+    return appended(region, [filed])
 
 
 # The zorgkantoor's answer, on its own office subject.
@@ -153,10 +151,10 @@ def answer_objection(
 ) -> Sequence[NewEvent]:
     """The answer to an objection of the office's own region; after the round's answer
     deadline it is recorded and flagged late (a duty, not a vervaltermijn: 000_… 6)."""
-    round_ = _known_round(message.round_id)
+    round_ = known_round(message.round_id)
     found = _find_objection(uow, round_, message.objection_id) if round_ else None
     if round_ is None:
-        refusals = [_unknown_round(message)]
+        refusals = [unknown_round(message.round_id, field="round_id")]
     else:
         objection = found[2] if found else None
         refusals = answer_refusals(round_, objection, message.objection_id, received.office)
@@ -165,7 +163,7 @@ def answer_objection(
     region_code, region, objection = found
     due = objection.filed.answer_due_at
     answered = ObjectionAnswered(
-        **{**_acting(message, received, objection.provider_id), "region_code": region_code},
+        **{**acting(message, received, objection.provider_id), "region_code": region_code},
         objection_id=message.objection_id,
         message_id=message.message_id,
         uitvoerder_code=str(received.office),
@@ -175,7 +173,7 @@ def answer_objection(
         late=due is not None and received.at >= due,
         kort_geding_closes_at=_kort_geding_closes_at(round_, region, objection, received.at),
     )
-    return _appended(region, [answered])
+    return appended(region, [answered])
 
 
 def _answer_refused(
@@ -188,7 +186,7 @@ def _answer_refused(
     region_code, region, objection = found if found else (None, None, None)
     refused = ObjectionAnswerRejected(
         **{
-            **_acting(message, received, objection.provider_id if objection else None),
+            **acting(message, received, objection.provider_id if objection else None),
             "region_code": region_code,
         },
         message_id=message.message_id,
@@ -198,7 +196,7 @@ def _answer_refused(
     )
     if region is None:
         return [NewEvent(_unattributed(message.message_id), 1, refused)]
-    return _appended(region, [refused])
+    return appended(region, [refused])
 
 
 def _kort_geding_closes_at(
@@ -226,7 +224,7 @@ def _find_objection(
 def regions_of_round(message: Any) -> list[uuid.UUID]:
     """The streams an answer may touch: loaded with the rest of its batch in one query."""
     return [
-        region_id(message.round_id, code) for code in _region_codes(_known_round(message.round_id))
+        region_id(message.round_id, code) for code in _region_codes(known_round(message.round_id))
     ]
 
 
@@ -239,9 +237,11 @@ def report_kort_geding(
     """In time, `KortGedingFiled` with the round's suspensive effect; late (or before the
     answer it must follow), `KortGedingRejected` with the term that applied."""
     region = _region(uow, message.round_id, message.region_code)
-    round_ = _known_round(message.round_id)
+    round_ = known_round(message.round_id)
     if round_ is None:
-        return _kort_geding_refused(region, message, received, [_unknown_round(message)])
+        return _kort_geding_refused(
+            region, message, received, [unknown_round(message.round_id, field="round_id")]
+        )
     if region.first_window_of(message.provider_id) is None or not _actor_is(
         message, message.provider_id
     ):
@@ -266,7 +266,7 @@ def report_kort_geding(
     refusals = kort_geding_refusals(term.deadline, received.at, message.summoned_on)
     if refusals:
         return _kort_geding_refused(region, message, received, refusals)
-    return _appended(region, [_kort_geding_filed(round_, message, received, term)])
+    return appended(region, [_kort_geding_filed(round_, message, received, term)])
 
 
 PORTAL_AND_OUTCOME = "README: subjects by authority; the outcome names the party"
@@ -276,7 +276,7 @@ def _kort_geding_filed(
     round_: Round, message: ReportKortGeding, received: Received, term: KortGedingTerm
 ) -> KortGedingFiled:
     return KortGedingFiled(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         objection_id=term.objection.filed.objection_id if term.objection else None,
         court=message.court,
@@ -297,7 +297,7 @@ def region_of_message(message: Any) -> list[uuid.UUID]:
 
 def refuse_message(message: Any, received: Received, refusal: Refusal) -> Event:
     provider_id = getattr(message, "provider_id", None)
-    envelope = _acting(message, received, provider_id)
+    envelope = acting(message, received, provider_id)
     if isinstance(message, AnswerObjection):
         return ObjectionAnswerRejected(
             **envelope,
@@ -373,24 +373,15 @@ def _actor_is(message: Message, provider_id: str) -> bool:
     return message.actor.kind is ActorKind.PROVIDER and message.actor.id == provider_id
 
 
-def _unknown_round(message: Message) -> Refusal:
-    return Refusal(
-        code=RefusalCode.UNKNOWN_ROUND,
-        text=f"There is no round {message.round_id}.",
-        rule="rounds data",
-        field="round_id",
-    )
-
-
 def _objection_refused(
     region: RegionObjections, message: SubmitObjection, received: Received, refusals: list[Refusal]
 ) -> list[NewEvent]:
     refused = ObjectionRejected(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         refusals=tuple(refusals),
     )
-    return _appended(region, [refused])
+    return appended(region, [refused])
 
 
 def _kort_geding_refused(
@@ -400,11 +391,11 @@ def _kort_geding_refused(
     refusals: list[Refusal],
 ) -> list[NewEvent]:
     refused = KortGedingRejected(
-        **_acting(message, received, message.provider_id),
+        **acting(message, received, message.provider_id),
         message_id=message.message_id,
         refusals=tuple(refusals),
     )
-    return _appended(region, [refused])
+    return appended(region, [refused])
 
 
 def _unattributed(message_id: uuid.UUID, payload_sha256: str = "") -> uuid.UUID:
@@ -412,37 +403,9 @@ def _unattributed(message_id: uuid.UUID, payload_sha256: str = "") -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"unattributed:{message_id}:{payload_sha256}")
 
 
-def _appended(region: RegionObjections, events: Sequence[Event]) -> list[NewEvent]:
-    return [
-        NewEvent(region.id, region.version + offset, event)
-        for offset, event in enumerate(events, start=1)
-    ]
-
-
-def _acting(message: Message, received: Received, provider_id: str | None) -> dict[str, Any]:
-    """The envelope of what a message caused: receipt time decides, `sent_at` is a claim."""
-    return {
-        "round_id": message.round_id,
-        "region_code": getattr(message, "region_code", None),
-        "provider_id": provider_id,
-        "occurred_at": received.at,
-        "claimed_at": message.sent_at,
-        "correlation_id": message.correlation_id or message.message_id,
-        "causation_id": message.message_id,
-        "actor": message.actor,
-    }
-
-
 def _region(uow: UnitOfWork, round_id: str, region_code: str) -> RegionObjections:
     aggregate_id = region_id(round_id, region_code)
     return RegionObjections.replay(aggregate_id, uow.get(aggregate_id))
-
-
-def _known_round(round_id: str) -> Round | None:
-    try:
-        return load_round(round_id)
-    except UnknownRound:
-        return None
 
 
 def _region_codes(round_: Round | None) -> list[str]:

@@ -67,7 +67,7 @@ async def test_2027_objection_window_answer_and_kort_geding_at_their_boundary_se
     assert codes(await desk.decided(on_behalf)) == ["not_a_party"]
 
     given = answer(filed["objection_id"])
-    await desk.office(ZK, given, at(2026, 10, 16, 15))
+    await desk.act(ZK, given, at(2026, 10, 16, 15))
     answered = await desk.decided(given)
     assert answered["type"] == "ObjectionAnswered" and answered["late"] is False
     assert answered["kort_geding_closes_at"] == "2026-10-31T00:00:00+01:00"
@@ -123,7 +123,7 @@ async def test_a_late_publication_moves_the_window_and_an_unanswered_objection_f
     assert instant(filed["window_closes_at"]) == at(2026, 10, 10)
     running.clock.set(at(2026, 10, 9, 23, 59, 59))
     await ticker_settled(running.service)
-    assert of_type(await desk.events(), "ObjectionWindowClosed") == []  # not on 2 October
+    assert of_type(await desk.service_events(), "ObjectionWindowClosed") == []  # not on 2 October
     running.clock.set(at(2026, 10, 17, 0, 0, 1))
     events = await desk.until(lambda e: len(of_type(e, "ObjectionAnswerOverdue")) == 1)
     [overdue] = of_type(events, "ObjectionAnswerOverdue")
@@ -172,7 +172,7 @@ async def test_a_restart_across_the_deadline_closes_each_window_exactly_once(
     await desk.decided(before)
     running.clock.set(at(2026, 10, 2, 23, 59, 59))
     await ticker_settled(running.service)
-    assert of_type(await desk.events(), "ObjectionWindowClosed") == []
+    assert of_type(await desk.service_events(), "ObjectionWindowClosed") == []
     await running.stop()
 
     running.clock.set(at(2026, 10, 3, 9))  # the deadline passed while the service was down
@@ -183,9 +183,9 @@ async def test_a_restart_across_the_deadline_closes_each_window_exactly_once(
     await running.start()  # and again: nothing new
     await ticker_settled(running.service)
     await asyncio.sleep(1.0)  # a second closing would be relayed now
-    assert closings(await desk.events()) == closings(events)
+    assert closings(await desk.service_events()) == closings(events)
     schema = f"{running.isolation.schema_prefix}objection"
-    assert stored_event_count(running.servers, schema) == len(await desk.events())
+    assert stored_event_count(running.servers, schema) == len(await desk.service_events())
 
 
 async def test_what_arrives_on_three_subjects_is_judged_in_the_order_it_was_received(
@@ -204,7 +204,7 @@ async def test_what_arrives_on_three_subjects_is_judged_in_the_order_it_was_rece
     filed = objection(REJECTED)
     await desk.portal(filed, at(2026, 9, 30, 10))
     given = answer(str(objection_id_of(uuid.UUID(filed["message_id"]))))
-    await desk.office(ZK, given, at(2026, 10, 16, 15))
+    await desk.act(ZK, given, at(2026, 10, 16, 15))
     started = kort_geding(REJECTED, date(2026, 10, 20))
     await desk.portal(started, at(2026, 10, 20, 9))
 

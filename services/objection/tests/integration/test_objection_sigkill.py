@@ -91,7 +91,7 @@ async def test_sigkill_during_a_burst_of_filings_loses_and_repeats_nothing(
             timeout=120,
         )
         await asyncio.sleep(1.5)  # a repeat would be relayed now
-        events = await desk.events()
+        events = await desk.service_events()
     finally:
         service.kill()
         service.wait()
@@ -115,7 +115,7 @@ async def test_sigkill_during_a_burst_of_filings_loses_and_repeats_nothing(
 
 async def count_or_exit(desk: Desk, at_least: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 90
-    while len(await desk.events()) < at_least:
+    while len(await desk.service_events()) < at_least:
         assert process.poll() is None, "the objection service died by itself"
         assert time.monotonic() < deadline, "the objection service stopped deciding"
         await asyncio.sleep(0.02)

@@ -15,9 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES
+from oco_shared.contract.base import MAX_EVENT_BYTES, MAX_MESSAGE_BYTES, Event
 from oco_shared.contract.examples import EXAMPLES
 from oco_shared.contract.schema import describe_document_kinds
+from oco_shared.messaging.relay import DeadLetterRecord
+from oco_shared.messaging.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,60 @@ def asyncapi_document(
     }
 
 
+def service_document(
+    service: str,
+    description: str,
+    received: Sequence[Channel],
+    published: Sequence[type[Event]],
+    topology: Topology,
+    *,
+    known_as: str | None = None,
+) -> dict[str, Any]:
+    """A service's document: the channels it receives on as it describes them, then one
+    send channel per event type of its log and its dead-letter subject, alike for every
+    service. `known_as` is how the dead-letter text names the service (default: its name)."""
+    sent = [
+        Channel(
+            f"{service}{event.TYPE}",
+            topology.event_subject(service, event.TYPE),
+            "send",
+            f"{event.TYPE} events of the {service} log, Nats-Msg-Id = event_id.",
+            (event,),
+        )
+        for event in published
+    ]
+    dead_letter = Channel(
+        f"{service}DeadLetter",
+        topology.deadletter_subject(service),
+        "send",
+        f"Messages {known_as or service} could never handle, with the reason and the "
+        "original payload.",
+        (DeadLetterRecord,),
+    )
+    return asyncapi_document(service, description, [*received, *sent, dead_letter])
+
+
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def write(document: dict[str, Any], path: Path) -> None:
+    """What `make schemas` runs for each service: the document, committed beside it."""
+    path.write_text(render(document), encoding="utf-8")
+    print(path)
+
+
 def drifted(document: dict[str, Any], path: Path) -> bool:
     return not path.exists() or path.read_text(encoding="utf-8") != render(document)
+
+
+def without_valid_example(document: dict[str, Any], models: Sequence[type[BaseModel]]) -> list[str]:
+    """The messages among `models` the document leaves out, or shows without exactly one
+    example of their own type: what each service's contract test expects to be empty."""
+    described = document["components"]["messages"]
+    missing = []
+    for name in sorted({_message_name(model) for model in models}):
+        examples = described.get(name, {}).get("examples", [])
+        if len(examples) != 1 or examples[0]["payload"].get("type", name) != name:
+            missing.append(name)
+    return missing

@@ -8,13 +8,22 @@ it with the domain's own rules, so what a command shows follows the decisions.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import asyncpg
 
+from oco_shared.addresses import StartupError, redacted, resolve_addresses
+from oco_shared.contract import REGISTRY, Event
 from oco_shared.eventstore import LogEntry
 from oco_shared.messaging.log import connect
+from oco_shared.rounds import Round, UnknownRound, load_round
+from oco_shared.settings import Settings
+
+Region = TypeVar("Region")
 
 
 def row_of(entry: LogEntry) -> tuple[Any, ...] | None:
@@ -68,3 +77,42 @@ async def region_histories(
     for row in rows:
         histories.setdefault(row["region_code"], []).append(json.loads(row["document"]))
     return histories
+
+
+def round_or_say_why(round_id: str) -> Round | None:
+    """For a service's `oco` command: the round, or None after saying on stderr why not."""
+    try:
+        return load_round(round_id)
+    except UnknownRound as unknown:
+        print(f"oco: {unknown}", file=sys.stderr)
+        return None
+
+
+def rebuilt_regions(
+    service: str,
+    round_id: str,
+    region: str | None,
+    replay: Callable[[str, list[Any]], Region],
+) -> dict[str, Region] | None:
+    """For a service's `oco` command: each region's aggregate, rebuilt by `replay` (region
+    code, events) from the service's region history in its own schema, or None after
+    saying on stderr why not (no database, or the service has not run yet)."""
+    settings = Settings()
+    schema = f"{settings.schema_prefix}{service}"
+    try:
+        _, database_url = resolve_addresses(settings)
+        histories = asyncio.run(region_histories(database_url, schema, round_id, region))
+    except StartupError as error:
+        print(f"oco: {error}", file=sys.stderr)
+        return None
+    except asyncpg.UndefinedTableError:
+        print(f"oco: no {service} read model in schema {schema}: has it run?", file=sys.stderr)
+        return None
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
+        return None
+    regions = {}
+    for code, documents in histories.items():
+        events = [REGISTRY.parse(document) for document in documents]
+        regions[code] = replay(code, [event for event in events if isinstance(event, Event)])
+    return regions

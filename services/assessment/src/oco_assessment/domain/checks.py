@@ -17,37 +17,11 @@ from oco_shared.rounds import DeadlineCode, MilestoneCode, Round
 
 from oco_assessment.domain.model import Case, RegionAssessment
 
-OFFICE_RULE = "README: subjects by authority (oco.office.<uitvoerder>.> carries its acts)"
 PLACES_RULE = "000_d8e1bdfab127271e.txt 6 Inschrijvingen en procedure, tabel punt 2"
 DOUBT_RULE = (
     "domain.md, Deadlines: after closing the zorgkantoor may, bij gerede twijfel, ask for "
     "(more) documents; a document that had to be in the inscription cannot be added"
 )
-
-
-def office_refusals(round_: Round, office: str | None, region_code: str) -> list[Refusal]:
-    """Authority comes from the office subject: an uitvoerder acts only in its own regions."""
-    uitvoerder = round_.uitvoerder(office or "")
-    if uitvoerder is None:
-        return [
-            Refusal(
-                code=RefusalCode.NOT_AUTHORISED,
-                text=f"{office!r} is no Wlz-uitvoerder of round {round_.id}.",
-                rule=OFFICE_RULE,
-            )
-        ]
-    owner = round_.uitvoerder_of(region_code)
-    if owner is None or owner.code != uitvoerder.code:
-        served_by = f"served by {owner.code}" if owner else "not a region of this round"
-        return [
-            Refusal(
-                code=RefusalCode.REGION_NOT_SERVED,
-                text=f"Region {region_code} is {served_by}, not by {uitvoerder.code}.",
-                rule=uitvoerder.source.cite(),
-                field="region_code",
-            )
-        ]
-    return []
 
 
 def assessment_period_refusals(round_: Round, received_at: datetime, what: str) -> list[Refusal]:

@@ -14,55 +14,28 @@ from typing import Any
 
 def _histories(args: argparse.Namespace, region: str | None) -> dict[str, Any] | None:
     """Each region's rebuilt assessment, or None after saying on stderr why not."""
-    import asyncio
+    from oco_shared.messaging.region_history import rebuilt_regions
 
-    import asyncpg
-    from oco_shared.addresses import StartupError, redacted, resolve_addresses
-    from oco_shared.contract import REGISTRY, Event
-    from oco_shared.settings import Settings
-
-    from oco_assessment.adapters.readmodel import region_histories
     from oco_assessment.bootstrap import SERVICE
     from oco_assessment.domain.model import RegionAssessment, region_id
 
-    settings = Settings()
-    schema = f"{settings.schema_prefix}{SERVICE}"
-    try:
-        _, database_url = resolve_addresses(settings)
-        histories = asyncio.run(region_histories(database_url, schema, args.round, region))
-    except StartupError as error:
-        print(f"oco: {error}", file=sys.stderr)
-        return None
-    except asyncpg.UndefinedTableError:
-        print(f"oco: no assessment read model in schema {schema}: has it run?", file=sys.stderr)
-        return None
-    except (OSError, asyncpg.PostgresError) as error:
-        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
-        return None
-    regions = {}
-    for code, documents in histories.items():
-        events = [REGISTRY.parse(document) for document in documents]
-        regions[code] = RegionAssessment.replay(
-            region_id(args.round, code), [e for e in events if isinstance(e, Event)]
-        )
-    return regions
-
-
-def _round(args: argparse.Namespace) -> Any:
-    from oco_shared.rounds import UnknownRound, load_round
-
-    try:
-        return load_round(args.round)
-    except UnknownRound as unknown:
-        print(f"oco: {unknown}", file=sys.stderr)
-        return None
+    return rebuilt_regions(
+        SERVICE,
+        args.round,
+        region,
+        lambda code, events: RegionAssessment.replay(region_id(args.round, code), events),
+    )
 
 
 def _show(args: argparse.Namespace) -> int:
+    from oco_shared.messaging.region_history import round_or_say_why
+
     from oco_assessment.domain.views import blockers, parties
 
-    round_ = _round(args)
-    regions = _histories(args, args.region) if round_ else None
+    round_ = round_or_say_why(args.round)
+    if round_ is None:
+        return 2
+    regions = _histories(args, args.region)
     if regions is None:
         return 2
     region = regions.get(args.region)
@@ -102,10 +75,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> int:
+    from oco_shared.messaging.region_history import round_or_say_why
+
     from oco_assessment.domain.views import blockers
 
-    round_ = _round(args)
-    regions = _histories(args, None) if round_ else None
+    round_ = round_or_say_why(args.round)
+    if round_ is None:
+        return 2
+    regions = _histories(args, None)
     if regions is None:
         return 2
     pending = {code: blockers(round_, region) for code, region in sorted(regions.items())}

@@ -13,7 +13,6 @@ from typing import Any
 
 from oco_shared.contract import Contract
 from oco_shared.contract.events import (
-    EVENTS,
     InscriptionReceived,
     InscriptionWithdrawn,
     ObjectionAnswered,
@@ -27,7 +26,7 @@ from oco_shared.contract.messages import (
     SetRegionPlaces,
     SupplyDocuments,
 )
-from oco_shared.handling import Handler, Route
+from oco_shared.handling import Handler, Route, every_event
 from oco_shared.runtime import Subscription, events_of, office, portal
 
 from oco_assessment import handlers
@@ -46,19 +45,12 @@ OFFICE_ACTS: Mapping[type[Contract], Handler[Any]] = {
 }
 
 
-def _every_event(
-    handled: Mapping[type[Contract], Handler[Any]],
-) -> dict[type[Contract], Handler[Any]]:
-    """A service's whole stream is read in order; the events not named change nothing here."""
-    return {event: handled.get(event, handlers.not_for_assessment) for event in EVENTS}
-
-
 SUBSCRIPTIONS = (
     Subscription(
         events_of("intake"),
         Route(
             "intake",
-            _every_event(
+            every_event(
                 {
                     InscriptionReceived: handlers.inscription_received,
                     InscriptionWithdrawn: handlers.inscription_withdrawn,
@@ -90,7 +82,7 @@ SUBSCRIPTIONS = (
         events_of("objection"),
         Route(
             "objection",
-            _every_event({ObjectionAnswered: handlers.objection_answered}),
+            every_event({ObjectionAnswered: handlers.objection_answered}),
             aggregates=handlers.region_of_objection,
         ),
     ),

@@ -24,33 +24,6 @@ from oco_shared.rounds import AMSTERDAM, DeadlineCode, MilestoneCode, Round
 
 from oco_contracting.domain.model import Contract, RegionContracting, obligation_id
 
-OFFICE_RULE = "README: subjects by authority (oco.office.<uitvoerder>.> carries its acts)"
-
-
-def office_refusals(round_: Round, office: str | None, region_code: str) -> list[Refusal]:
-    """Authority comes from the office subject: an uitvoerder acts only in its own regions."""
-    uitvoerder = round_.uitvoerder(office or "")
-    if uitvoerder is None:
-        return [
-            Refusal(
-                code=RefusalCode.NOT_AUTHORISED,
-                text=f"{office!r} is no Wlz-uitvoerder of round {round_.id}.",
-                rule=OFFICE_RULE,
-            )
-        ]
-    owner = round_.uitvoerder_of(region_code)
-    if owner is None or owner.code != uitvoerder.code:
-        served_by = f"served by {owner.code}" if owner else "not a region of this round"
-        return [
-            Refusal(
-                code=RefusalCode.REGION_NOT_SERVED,
-                text=f"Region {region_code} is {served_by}, not by {uitvoerder.code}.",
-                rule=uitvoerder.source.cite(),
-                field="region_code",
-            )
-        ]
-    return []
-
 
 def signing_refusals(
     round_: Round,

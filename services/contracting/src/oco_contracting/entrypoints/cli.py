@@ -8,57 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 
-def _regions(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Each region's rebuilt contracting state, or None after saying on stderr why not."""
-    import asyncio
-
-    import asyncpg
-    from oco_shared.addresses import StartupError, redacted, resolve_addresses
-    from oco_shared.contract import REGISTRY, Event
-    from oco_shared.messaging.region_history import region_histories
-    from oco_shared.settings import Settings
+def _list(args: argparse.Namespace) -> int:
+    from oco_shared.messaging.region_history import rebuilt_regions, round_or_say_why
 
     from oco_contracting.bootstrap import SERVICE
     from oco_contracting.domain.model import RegionContracting, region_id
-
-    settings = Settings()
-    schema = f"{settings.schema_prefix}{SERVICE}"
-    try:
-        _, database_url = resolve_addresses(settings)
-        histories = asyncio.run(region_histories(database_url, schema, args.round, args.region))
-    except StartupError as error:
-        print(f"oco: {error}", file=sys.stderr)
-        return None
-    except asyncpg.UndefinedTableError:
-        print(f"oco: no contracting read model in schema {schema}: has it run?", file=sys.stderr)
-        return None
-    except (OSError, asyncpg.PostgresError) as error:
-        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
-        return None
-    regions = {}
-    for code, documents in histories.items():
-        events = [REGISTRY.parse(document) for document in documents]
-        regions[code] = RegionContracting.replay(
-            region_id(args.round, code), [e for e in events if isinstance(e, Event)]
-        )
-    return regions
-
-
-def _list(args: argparse.Namespace) -> int:
-    from oco_shared.rounds import UnknownRound, load_round
-
     from oco_contracting.domain.views import contracts
 
-    try:
-        load_round(args.round)
-    except UnknownRound as unknown:
-        print(f"oco: {unknown}", file=sys.stderr)
+    if round_or_say_why(args.round) is None:
         return 2
-    regions = _regions(args)
+    regions = rebuilt_regions(
+        SERVICE,
+        args.round,
+        args.region,
+        lambda code, events: RegionContracting.replay(region_id(args.round, code), events),
+    )
     if regions is None:
         return 2
     listed = {code: contracts(region) for code, region in sorted(regions.items())}

@@ -14,7 +14,6 @@ from typing import Any
 
 from oco_shared.contract import Contract
 from oco_shared.contract.events import (
-    EVENTS,
     AssessmentCaseClosed,
     AssessmentCaseOpened,
     KortGedingFiled,
@@ -35,7 +34,7 @@ from oco_shared.contract.messages import (
     SubmitObligationEvidence,
     SubmitSignalReport,
 )
-from oco_shared.handling import Handler, Route
+from oco_shared.handling import Handler, Route, every_event
 from oco_shared.runtime import Subscription, events_of, office, portal
 
 from oco_contracting import handlers
@@ -75,19 +74,12 @@ OBJECTION_EVENTS: Mapping[type[Contract], Handler[Any]] = {
 }
 
 
-def _every_event(
-    handled: Mapping[type[Contract], Handler[Any]],
-) -> dict[type[Contract], Handler[Any]]:
-    """A service's whole stream is read in order; the events not named change nothing here."""
-    return {event: handled.get(event, handlers.not_for_contracting) for event in EVENTS}
-
-
 SUBSCRIPTIONS = (
     Subscription(
         events_of("assessment"),
         Route(
             "assessment",
-            _every_event(ASSESSMENT_EVENTS),
+            every_event(ASSESSMENT_EVENTS),
             aggregates=handlers.region_of_event,
         ),
     ),
@@ -95,7 +87,7 @@ SUBSCRIPTIONS = (
         events_of("objection"),
         Route(
             "objection",
-            _every_event(OBJECTION_EVENTS),
+            every_event(OBJECTION_EVENTS),
             aggregates=handlers.region_of_event,
         ),
     ),

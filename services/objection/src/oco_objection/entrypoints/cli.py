@@ -8,50 +8,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 
 def _listed(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     """The round's objections (of one region, or all), or None after saying why not."""
-    import asyncio
-
-    import asyncpg
-    from oco_shared.addresses import StartupError, redacted, resolve_addresses
-    from oco_shared.contract import REGISTRY, Event
-    from oco_shared.messaging.region_history import region_histories
-    from oco_shared.rounds import UnknownRound, load_round
-    from oco_shared.settings import Settings
+    from oco_shared.messaging.region_history import rebuilt_regions, round_or_say_why
 
     from oco_objection.bootstrap import SERVICE
     from oco_objection.domain.model import RegionObjections, region_id
     from oco_objection.domain.views import objections
 
-    try:
-        round_ = load_round(args.round)
-    except UnknownRound as unknown:
-        print(f"oco: {unknown}", file=sys.stderr)
+    round_ = round_or_say_why(args.round)
+    if round_ is None:
         return None
-    settings = Settings()
-    schema = f"{settings.schema_prefix}{SERVICE}"
-    try:
-        _, database_url = resolve_addresses(settings)
-        histories = asyncio.run(region_histories(database_url, schema, args.round, args.region))
-    except StartupError as error:
-        print(f"oco: {error}", file=sys.stderr)
-        return None
-    except asyncpg.UndefinedTableError:
-        print(f"oco: no objection read model in schema {schema}: has it run?", file=sys.stderr)
-        return None
-    except (OSError, asyncpg.PostgresError) as error:
-        print(f"oco: the database at {redacted(database_url)} answers: {error}", file=sys.stderr)
+    regions = rebuilt_regions(
+        SERVICE,
+        args.round,
+        args.region,
+        lambda code, events: RegionObjections.replay(region_id(args.round, code), events),
+    )
+    if regions is None:
         return None
     listed = []
-    for code, documents in sorted(histories.items()):
-        events = [REGISTRY.parse(document) for document in documents]
-        region = RegionObjections.replay(
-            region_id(args.round, code), [e for e in events if isinstance(e, Event)]
-        )
+    for code, region in sorted(regions.items()):
         listed += objections(round_, code, region)
     return listed
 

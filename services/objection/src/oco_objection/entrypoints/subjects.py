@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from oco_shared.contract import Contract
-from oco_shared.contract.events import EVENTS, SelectionPublished
+from oco_shared.contract.events import SelectionPublished
 from oco_shared.contract.messages import AnswerObjection, ReportKortGeding, SubmitObjection
-from oco_shared.handling import Handler, Route
+from oco_shared.handling import Handler, Route, every_event
 from oco_shared.runtime import Subscription, events_of, office, portal
 
 from oco_objection import handlers
@@ -35,13 +35,7 @@ SUBSCRIPTIONS = (
         events_of("assessment"),
         Route(
             "assessment",
-            # The whole stream in order; the events not named change nothing here.
-            {
-                event: handlers.selection_published
-                if event is SelectionPublished
-                else handlers.not_for_objection
-                for event in EVENTS
-            },
+            every_event({SelectionPublished: handlers.selection_published}),
             aggregates=handlers.region_of_event,
         ),
     ),
