@@ -6,6 +6,10 @@ seconds and no act lands near a deadline by chance); then every act is published
 documented subject, as the party it comes from (with the embedded stack: the `portal`
 user, or the office user of its uitvoerder), and the player waits until each act has its
 outcome (an event it caused, or a dead letter) and the services have gone quiet.
+
+A phase that reacts to what the services decided gets the events heard so far; one that
+follows deadlines first lets the services' tickers record what the moved clock made due
+(windows closed, terms passed), so its acts come after those in every run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from oco_shared.commands.portal import Destination, choose, destinations
 from oco_shared.messaging.procedure_clock import set_procedure_clock
 from oco_shared.messaging.topology import SERVICES, Topology
 from oco_shared.procedure_time import rehearsal_definition
+from oco_shared.rounds import load_round
 from oco_shared.settings import Settings
 
 from oco_devstack.simulation.scenario import Act, Phase, Scenario
@@ -97,27 +102,41 @@ async def play(
     provisioner = await connect_as(settings, PROVISIONER, reconnect=True)
     parties: dict[str, Client] = {}
     try:
-        # Every party connected before the first act: one that has to connect while the
-        # broker is away could not, and reconnecting clients ride out an outage.
-        for party in sorted({act.party for phase in scenario.phases for act in phase.acts}):
+        # Every party connected before the first act (the portal and each office of the
+        # round, whichever a reaction needs): one that has to connect while the broker is
+        # away could not, and reconnecting clients ride out an outage.
+        offices = {u.code for u in load_round(scenario.round_id).uitvoerders}
+        for party in sorted({"portal", *offices}):
             user = PORTAL if party == "portal" else office_user(party)
             parties[party] = await connect_as(settings, user, reconnect=True)
         js = provisioner.jetstream()
         await _follow(js, topology, log)
         rehearsal = rehearsal_definition(scenario.round_id, scenario.phases[0].at, rate=1.0)
-        done = 0
+        done, total = 0, scenario.acts
+        # Quiet for two ticks: a tick began after the clock moved, and what it recorded
+        # reached the streams.
+        ticks_quiet = 2 * settings.tick_seconds
         for phase in scenario.phases:
             deadline = time.monotonic() + phase_timeout
             clock = rehearsal.model_copy(update={"start": phase.at})
             setting = functools.partial(set_procedure_clock, js, topology, clock)
             await _again_until(deadline, "the rehearsal clock", setting)
-            for act in phase.acts:
+            if phase.settle_first:
+                moved = time.monotonic()
+                await _settle(
+                    log, phase.milestone, (), js, topology, settled, ticks_quiet, deadline, moved
+                )
+            acts = phase.acts_after(log.events)
+            total += len(acts) - len(phase.acts)
+            for act in acts:
                 client = parties[act.party]
                 await _publish(client, topology, act, _destination(where, act), deadline)
                 done += 1
                 published(done)
-            await _settle(log, phase, js, topology, settled, quiet_seconds, deadline)
-            progress(phase, done, scenario.acts)
+            await _settle(
+                log, phase.milestone, acts, js, topology, settled, quiet_seconds, deadline
+            )
+            progress(phase, done, total)
     finally:
         for client in (*parties.values(), provisioner):
             await client.close()
@@ -203,19 +222,21 @@ async def _caught_up(js: JetStreamContext, topology: Topology) -> bool:
 
 async def _settle(
     log: Log,
-    phase: Phase,
+    milestone: str,
+    acts: tuple[Act, ...],
     js: JetStreamContext,
     topology: Topology,
     settled: Callable[[], Awaitable[bool]],
     quiet_seconds: float,
     deadline: float,
+    since: float = 0.0,
 ) -> None:
-    """Until every act of the phase has its outcome, every consumer has caught up, and
-    nothing more is heard for a while (what the services decide from each other's events
+    """Until every act has its outcome, every consumer has caught up, and nothing more is
+    heard for a while since `since` (what the services decide from each other's events
     follows the outcomes)."""
-    busy = log.last_heard
+    busy = max(log.last_heard, since)
     while True:
-        waiting = [act for act in phase.acts if act.message_id not in log.answered]
+        waiting = [act for act in acts if act.message_id not in log.answered]
         busy = max(busy, log.last_heard)
         if not waiting and time.monotonic() - busy >= quiet_seconds:
             if await _caught_up(js, topology) and await settled():
@@ -223,7 +244,7 @@ async def _settle(
             busy = time.monotonic()  # something was still under way: quiet starts now
         if time.monotonic() > deadline:
             if not waiting:
-                raise Stalled(f"{phase.milestone}: the services did not catch up")
+                raise Stalled(f"{milestone}: the services did not catch up")
             names = ", ".join(f"{a.message['type']} {a.message_id}" for a in waiting[:5])
-            raise Stalled(f"{phase.milestone}: {len(waiting)} acts had no outcome ({names})")
+            raise Stalled(f"{milestone}: {len(waiting)} acts had no outcome ({names})")
         await asyncio.sleep(0.1)
