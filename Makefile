@@ -32,6 +32,7 @@ schemas: sync
 	$(UV) run python -m oco_intake.asyncapi
 	$(UV) run python -m oco_assessment.asyncapi
 	$(UV) run python -m oco_objection.asyncapi
+	$(UV) run python -m oco_contracting.asyncapi
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

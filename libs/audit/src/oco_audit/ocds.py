@@ -217,10 +217,10 @@ class _Procedure:
                         "awardID": award_id(event.region_code, event.provider_id),
                         "title": f"OCO {self._region_name(event.region_code)}",
                         "description": f"Hourly tariff € {event.hourly_tariff}, "
-                        f"budget ceiling € {event.budget_ceiling}",
+                        f"provisional budget ceiling € {event.provisional_budget_ceiling}",
                         "status": "active",
                         "period": _days(event.starts_on, event.ends_on),
-                        "value": _value(event.budget_ceiling),
+                        "value": _value(event.provisional_budget_ceiling),
                         "dateSigned": _when(event.occurred_at),
                     }
                 )

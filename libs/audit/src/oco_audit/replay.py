@@ -316,7 +316,7 @@ class ProcedureState:
                 "starts_on": d["starts_on"],
                 "ends_on": d["ends_on"],
                 "hourly_tariff": d["hourly_tariff"],
-                "budget_ceiling": d["budget_ceiling"],
+                "budget_ceiling": d["provisional_budget_ceiling"],
                 "at": d["occurred_at"],
             }
         )

@@ -271,7 +271,10 @@ def _marks(event: Event, lane: str) -> Iterator[Mark]:
             yield _mark(event, lane, "kort_geding", f"kort geding at {event.court}")
         case ContractSigned():
             yield _mark(
-                event, lane, "contract", f"contract signed, ceiling € {event.budget_ceiling}"
+                event,
+                lane,
+                "contract",
+                f"contract signed, ceiling € {event.provisional_budget_ceiling}",
             )
         case ObjectionWindowClosed() | KortGedingTermClosed():
             return  # drawn as the end of its span

@@ -91,7 +91,9 @@ def test_money_is_exact_euros_and_cents() -> None:
     signed = ContractSigned.model_validate(EXAMPLES["ContractSigned"])
     assert json.loads(signed.model_dump_json())["hourly_tariff"] == "92.90"
     with pytest.raises(ValidationError, match="decimal places"):
-        ContractSigned.model_validate({**EXAMPLES["ContractSigned"], "budget_ceiling": "10.001"})
+        ContractSigned.model_validate(
+            {**EXAMPLES["ContractSigned"], "provisional_budget_ceiling": "10.001"}
+        )
 
 
 def test_suitable_must_follow_from_the_verdicts() -> None:
@@ -150,3 +152,14 @@ def test_an_upcaster_brings_an_older_version_to_the_current_model() -> None:
 
 def test_the_committed_json_schemas_match_the_code() -> None:
     assert drifted_schemas() == [], "run `make schemas` and commit docs/contract/schemas"
+
+
+def test_ceilings_name_each_party_once_and_production_each_service_once() -> None:
+    from oco_shared.contract.messages import ReportProduction, SetBudgetCeilings
+
+    twice = [{"provider_id": "12345678", "amount": "1.00"}] * 2
+    with pytest.raises(ValidationError, match="provider_id 12345678 appears more than once"):
+        SetBudgetCeilings.model_validate({**EXAMPLES["SetBudgetCeilings"], "ceilings": twice})
+    hours = [{"service": 1, "hours": "1.00"}] * 2
+    with pytest.raises(ValidationError, match="service 1 appears more than once"):
+        ReportProduction.model_validate({**EXAMPLES["ReportProduction"], "hours": hours})

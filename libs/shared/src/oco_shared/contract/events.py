@@ -15,9 +15,13 @@ from pydantic import AwareDatetime, Field, model_validator
 from oco_shared.contract.base import Event, LongText, Money, ProviderId, RegionCode, ShortText
 from oco_shared.contract.parts import (
     Answer,
+    CeilingChange,
     CriterionScore,
     DocumentRef,
+    Hours,
     ObjectionDecision,
+    Obligation,
+    ObligationKind,
     Outcome,
     PartyOutcome,
     Provider,
@@ -26,6 +30,8 @@ from oco_shared.contract.parts import (
     RequestedDocument,
     RequirementCode,
     RequirementVerdict,
+    ServiceHours,
+    VerdictSummary,
 )
 
 Refusals = Annotated[tuple[Refusal, ...], Field(min_length=1)]
@@ -438,21 +444,273 @@ class KortGedingTermClosed(Event):
     kort_gedingen_filed: int = Field(ge=0)
 
 
+class PartyNoted(Event):
+    """Contracting's note of a party's case in a region (from assessment's
+    AssessmentCaseOpened or AssessmentCaseClosed): who it is, its consortium, and whether
+    it is new to the region, which sets its contract's term and obligations."""
+
+    TYPE = "PartyNoted"
+    type: Literal["PartyNoted"] = "PartyNoted"
+    schema_version: Literal[1] = 1
+    source_event_id: uuid.UUID
+    provider: Provider
+    consortium_members: Annotated[tuple[Provider, ...], Field(max_length=100)] = ()
+    new_to_region: bool
+    open: bool = Field(description="false once the case was closed before selection")
+
+
+class SelectionNoted(Event):
+    """Contracting's note of a region's published selection: the edition it signs against."""
+
+    TYPE = "SelectionNoted"
+    type: Literal["SelectionNoted"] = "SelectionNoted"
+    schema_version: Literal[1] = 1
+    source_event_id: uuid.UUID = Field(description="the SelectionPublished")
+    edition: int = Field(ge=1)
+    places: int = Field(ge=1)
+    outcomes: Annotated[tuple[PartyOutcome, ...], Field(min_length=1, max_length=200)]
+
+
+class ProcedureNoted(Event):
+    """Contracting's note of an upstream fact a signature waits for: a selection reopened,
+    a region's objection windows closed, an objection filed or answered, a kort geding."""
+
+    TYPE = "ProcedureNoted"
+    type: Literal["ProcedureNoted"] = "ProcedureNoted"
+    schema_version: Literal[1] = 1
+    source_event_id: uuid.UUID
+    source_type: Literal[
+        "SelectionReopened",
+        "ObjectionWindowClosed",
+        "ObjectionFiled",
+        "ObjectionAnswered",
+        "KortGedingFiled",
+    ]
+    selection_event_id: uuid.UUID | None = None
+    edition: int | None = Field(default=None, ge=1)
+    objection_id: uuid.UUID | None = None
+    decision: ObjectionDecision | None = Field(
+        default=None, description="of an answer: an upheld one holds signing until a new edition"
+    )
+    suspends_procedure: bool = False
+
+
 class ContractSigned(Event):
+    """A contract for one party in one region, signed once every condition held. Its terms
+    come from the round (period, tariff as printed) and the selection (provisional
+    ceiling, conditions of a conditional verdict); a consortium's members are jointly and
+    severally liable (domain.md, "Who is who")."""
+
     TYPE = "ContractSigned"
     type: Literal["ContractSigned"] = "ContractSigned"
     schema_version: Literal[1] = 1
+    message_id: uuid.UUID
     contract_id: uuid.UUID
+    uitvoerder_code: ShortText
+    provider: Provider
+    consortium_members: Annotated[tuple[Provider, ...], Field(max_length=100)] = ()
+    jointly_and_severally_liable: bool = Field(description="true for a consortium's members")
+    selection_event_id: uuid.UUID = Field(description="the SelectionPublished it rests on")
+    edition: int = Field(ge=1)
+    new_to_oco: bool
+    new_to_region: bool
     starts_on: dt.date
     ends_on: dt.date
+    extendable_until: dt.date | None = Field(
+        default=None, description="a one-year contract that may be extended up to this date"
+    )
     hourly_tariff: Money
-    budget_ceiling: Money
+    tariff_rule: ShortText
+    provisional_budget_ceiling: Money
+    conditions: Annotated[tuple[VerdictSummary, ...], Field(max_length=50)] = ()
+    obligations: Annotated[tuple[Obligation, ...], Field(max_length=60)] = ()
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.ends_on < self.starts_on:
             raise ValueError("ends_on lies before starts_on")
+        if self.extendable_until is not None and self.extendable_until < self.ends_on:
+            raise ValueError("extendable_until lies before ends_on")
         return self
+
+
+class ContractExtended(Event):
+    """A one-year contract extended within the term the round allows (2018-2020: new
+    organisations up to 31 December 2020, 002_ecc96e9cc94e3a31.txt 1.6)."""
+
+    TYPE = "ContractExtended"
+    type: Literal["ContractExtended"] = "ContractExtended"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    uitvoerder_code: ShortText
+    ended_on: dt.date = Field(description="the contract's end before the extension")
+    ends_on: dt.date
+    extendable_until: dt.date
+
+    @model_validator(mode="after")
+    def _within_the_term(self) -> Self:
+        if not self.ended_on < self.ends_on <= self.extendable_until:
+            raise ValueError("ends_on must lie after ended_on and not after extendable_until")
+        return self
+
+
+class ContractRefused(Event):
+    """A signature refused, naming every condition that did not hold."""
+
+    TYPE = "ContractRefused"
+    type: Literal["ContractRefused"] = "ContractRefused"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    uitvoerder_code: str | None = Field(default=None, max_length=64)
+    refusals: Refusals
+
+
+class ContractingRefused(Event):
+    """Any other act on contracts refused: a ceiling, a reallocation, a report, evidence."""
+
+    TYPE = "ContractingRefused"
+    type: Literal["ContractingRefused"] = "ContractingRefused"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    message_type: ShortText
+    uitvoerder_code: str | None = Field(default=None, max_length=64)
+    refusals: Refusals
+
+
+class BudgetCeilingSet(Event):
+    """A party's definitive yearly ceiling, once the national budget is divided over the
+    region; the region's ceilings together never exceed its budget."""
+
+    TYPE = "BudgetCeilingSet"
+    type: Literal["BudgetCeilingSet"] = "BudgetCeilingSet"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    uitvoerder_code: ShortText
+    contract_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    ceiling: Money
+    region_budget: Money
+    region_total: Money = Field(description="the sum of the region's ceilings for the year")
+
+
+class BudgetReallocated(Event):
+    """Ceilings moved between the parties of a region at a review moment, with the reason."""
+
+    TYPE = "BudgetReallocated"
+    type: Literal["BudgetReallocated"] = "BudgetReallocated"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    uitvoerder_code: ShortText
+    year: int = Field(ge=2000, le=2100)
+    changes: Annotated[tuple[CeilingChange, ...], Field(min_length=1, max_length=50)]
+    reason: ShortText
+    review_month: int = Field(ge=1, le=12)
+    region_budget: Money
+    region_total: Money
+    rule: ShortText
+
+
+class ClientSupporterStarted(Event):
+    """A new client supporter started with a contracted provider: enrolment in the Register
+    is due within the round's term from that start."""
+
+    TYPE = "ClientSupporterStarted"
+    type: Literal["ClientSupporterStarted"] = "ClientSupporterStarted"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    started_on: dt.date
+    obligation: Obligation
+
+
+class ObligationFulfilled(Event):
+    TYPE = "ObligationFulfilled"
+    type: Literal["ObligationFulfilled"] = "ObligationFulfilled"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    obligation_id: uuid.UUID
+    kind: ObligationKind
+    evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
+    due_at: AwareDatetime
+    late: bool
+
+
+class ObligationOverdue(Event):
+    """Raised once by the tick when an obligation's due date passed without evidence."""
+
+    TYPE = "ObligationOverdue"
+    type: Literal["ObligationOverdue"] = "ObligationOverdue"
+    schema_version: Literal[1] = 1
+    contract_id: uuid.UUID
+    obligation_id: uuid.UUID
+    kind: ObligationKind
+    what: ShortText
+    due_at: AwareDatetime
+    rule: ShortText
+
+
+class ProductionReported(Event):
+    """A month's hours per service; paid at the tariff up to what the ceiling leaves."""
+
+    TYPE = "ProductionReported"
+    type: Literal["ProductionReported"] = "ProductionReported"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+    hours: Annotated[tuple[ServiceHours, ...], Field(min_length=1, max_length=20)]
+    total_hours: Hours
+    hourly_tariff: Money
+    amount: Money = Field(description="total hours at the tariff")
+    paid: Money = Field(description="what the ceiling still allowed of the amount")
+    paid_this_year: Money
+    ceiling: Money
+    ceiling_kind: Literal["provisional", "definitive"]
+    projected_year_amount: Money = Field(description="the year's amount at this pace")
+
+
+class BudgetOverrunThreatened(Event):
+    """The year's projection passed the ceiling: the start of the escalation procedure
+    (tailored agreements, reallocation, consultation with VWS)."""
+
+    TYPE = "BudgetOverrunThreatened"
+    type: Literal["BudgetOverrunThreatened"] = "BudgetOverrunThreatened"
+    schema_version: Literal[1] = 1
+    contract_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+    projected_year_amount: Money
+    ceiling: Money
+    rule: ShortText
+
+
+class SignalReportRecorded(Event):
+    TYPE = "SignalReportRecorded"
+    type: Literal["SignalReportRecorded"] = "SignalReportRecorded"
+    schema_version: Literal[1] = 1
+    message_id: uuid.UUID
+    contract_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+    report: DocumentRef
+    due_at: AwareDatetime
+    late: bool
+
+
+class SignalReportOverdue(Event):
+    """Raised once by the tick when a quarter's signal report is missing at its due date."""
+
+    TYPE = "SignalReportOverdue"
+    type: Literal["SignalReportOverdue"] = "SignalReportOverdue"
+    schema_version: Literal[1] = 1
+    contract_id: uuid.UUID
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+    due_at: AwareDatetime
+    rule: ShortText
 
 
 class ChainCheckpointed(Event):
@@ -500,6 +758,21 @@ EVENTS: tuple[type[Event], ...] = (
     KortGedingFiled,
     KortGedingRejected,
     KortGedingTermClosed,
+    PartyNoted,
+    SelectionNoted,
+    ProcedureNoted,
     ContractSigned,
+    ContractExtended,
+    ContractRefused,
+    ContractingRefused,
+    BudgetCeilingSet,
+    BudgetReallocated,
+    ClientSupporterStarted,
+    ObligationFulfilled,
+    ObligationOverdue,
+    ProductionReported,
+    BudgetOverrunThreatened,
+    SignalReportRecorded,
+    SignalReportOverdue,
     ChainCheckpointed,
 )

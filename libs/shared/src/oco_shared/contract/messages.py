@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -24,6 +25,7 @@ from oco_shared.contract.base import (
 )
 from oco_shared.contract.parts import (
     Answer,
+    Ceiling,
     CriterionScore,
     DocumentRef,
     ObjectionDecision,
@@ -31,6 +33,7 @@ from oco_shared.contract.parts import (
     RegionApplication,
     RequestedDocument,
     RequirementVerdict,
+    ServiceHours,
     Sha256,
 )
 
@@ -198,12 +201,142 @@ class ReportKortGeding(Message):
 
 
 class SignContract(Message):
+    """The zorgkantoor signs a contract with a selected party of one of its regions. The
+    ceiling comes from the selection, the terms from the round; `new_to_oco` is the
+    zorgkantoor's statement (it knows whom it contracted before), checked against the
+    inscription's `new_to_region`."""
+
     TYPE = "SignContract"
     type: Literal["SignContract"] = "SignContract"
     schema_version: Literal[1] = 1
     provider_id: ProviderId
     region_code: RegionCode
-    budget_ceiling: Money
+    new_to_oco: bool
+
+
+class ExtendContract(Message):
+    """The zorgkantoor extends a contract that the round lets it extend, to `until`."""
+
+    TYPE = "ExtendContract"
+    type: Literal["ExtendContract"] = "ExtendContract"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    until: dt.date
+
+
+class SetBudgetCeilings(Message):
+    """Definitive yearly ceilings for contracted parties of a region, once the national
+    budget is divided over the regions."""
+
+    TYPE = "SetBudgetCeilings"
+    type: Literal["SetBudgetCeilings"] = "SetBudgetCeilings"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    region_budget: Money
+    ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def _each_party_once(self) -> Self:
+        _once((ceiling.provider_id for ceiling in self.ceilings), "ceilings", "provider_id")
+        return self
+
+
+class ReallocateBudget(Message):
+    """New ceilings for some parties of a region at a review moment, with the reason."""
+
+    TYPE = "ReallocateBudget"
+    type: Literal["ReallocateBudget"] = "ReallocateBudget"
+    schema_version: Literal[1] = 1
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    ceilings: Annotated[tuple[Ceiling, ...], Field(min_length=1, max_length=50)]
+    reason: ShortText
+    review_month: int = Field(ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _each_party_once(self) -> Self:
+        _once((ceiling.provider_id for ceiling in self.ceilings), "ceilings", "provider_id")
+        return self
+
+
+class ReportClientSupporterStart(Message):
+    """A contracted provider reports a new client supporter: the Register term runs from
+    `started_on`. The person is named by the provider's own reference, never by name."""
+
+    TYPE = "ReportClientSupporterStart"
+    type: Literal["ReportClientSupporterStart"] = "ReportClientSupporterStart"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    client_supporter: ShortText
+    started_on: dt.date
+
+
+class SubmitObligationEvidence(Message):
+    """A provider's evidence that it met one obligation of its contract."""
+
+    TYPE = "SubmitObligationEvidence"
+    type: Literal["SubmitObligationEvidence"] = "SubmitObligationEvidence"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    obligation_id: uuid.UUID
+    evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
+
+
+class RecordObligationEvidence(Message):
+    """The zorgkantoor records evidence of one obligation that reached it otherwise (the
+    BCMB's or the Register's own confirmation)."""
+
+    TYPE = "RecordObligationEvidence"
+    type: Literal["RecordObligationEvidence"] = "RecordObligationEvidence"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    obligation_id: uuid.UUID
+    evidence: Annotated[tuple[DocumentRef, ...], Field(min_length=1, max_length=20)]
+
+
+class ReportProduction(Message):
+    """A month's production: hours per service of the round (the productieformulier). A
+    month reported again corrects the earlier report."""
+
+    TYPE = "ReportProduction"
+    type: Literal["ReportProduction"] = "ReportProduction"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+    hours: Annotated[tuple[ServiceHours, ...], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def _each_service_once(self) -> Self:
+        _once((entry.service for entry in self.hours), "hours", "service")
+        return self
+
+
+class SubmitSignalReport(Message):
+    """A quarter's signal report (2022, 2027), by reference and hash."""
+
+    TYPE = "SubmitSignalReport"
+    type: Literal["SubmitSignalReport"] = "SubmitSignalReport"
+    schema_version: Literal[1] = 1
+    provider_id: ProviderId
+    region_code: RegionCode
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+    report: DocumentRef
+
+
+def _once(values: Iterable[object], field: str, key: str) -> None:
+    seen: set[object] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{field}: {key} {value} appears more than once")
+        seen.add(value)
 
 
 MESSAGES: tuple[type[Message], ...] = (
@@ -222,6 +355,14 @@ MESSAGES: tuple[type[Message], ...] = (
     AnswerObjection,
     ReportKortGeding,
     SignContract,
+    ExtendContract,
+    SetBudgetCeilings,
+    ReallocateBudget,
+    ReportClientSupporterStart,
+    SubmitObligationEvidence,
+    RecordObligationEvidence,
+    ReportProduction,
+    SubmitSignalReport,
 )
 
 

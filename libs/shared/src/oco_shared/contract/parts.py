@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -86,6 +87,28 @@ class RefusalCode(StrEnum):
     LOT_CANDIDATES_DIFFER = "lot_candidates_differ"
     DOCUMENT_NOT_REQUESTED = "document_not_requested"
     DOCUMENTS_LATE = "documents_late"
+    # Contracting: each condition of a signature, and the money and obligations after it.
+    NOT_SELECTED = "not_selected"
+    SELECTION_REOPENED = "selection_reopened"
+    CEILING_MISSING = "ceiling_missing"
+    OBJECTION_WINDOWS_OPEN = "objection_windows_open"
+    STANDSTILL = "standstill"
+    KORT_GEDING_PENDING = "kort_geding_pending"
+    OUTSIDE_CONTRACTING_PERIOD = "outside_contracting_period"
+    REGION_FULL = "region_full"
+    ALREADY_CONTRACTED = "already_contracted"
+    NEW_TO_OCO_CONTRADICTED = "new_to_oco_contradicted"
+    NO_CONTRACT = "no_contract"
+    NOT_EXTENDABLE = "not_extendable"
+    OUTSIDE_CONTRACT_PERIOD = "outside_contract_period"
+    REGION_BUDGET_EXCEEDED = "region_budget_exceeded"
+    NOT_A_REVIEW_MOMENT = "not_a_review_moment"
+    UNKNOWN_SERVICE = "unknown_service"
+    UNKNOWN_OBLIGATION = "unknown_obligation"
+    OBLIGATION_ALREADY_FULFILLED = "obligation_already_fulfilled"
+    NOT_ASKED_IN_ROUND = "not_asked_in_round"
+    CLIENT_SUPPORTER_ALREADY_REPORTED = "client_supporter_already_reported"
+    SIGNAL_REPORT_ALREADY_RECORDED = "signal_report_already_recorded"
 
 
 class Refusal(_Part):
@@ -218,3 +241,51 @@ class ObjectionDecision(StrEnum):
     UPHELD = "upheld"
     PARTIALLY_UPHELD = "partially_upheld"
     DISMISSED = "dismissed"
+
+
+class ObligationKind(StrEnum):
+    """What a contracted provider must still show after the start, each with its own scope
+    (domain.md, Deadlines; 000_d8e1bdfab127271e.txt 4.1)."""
+
+    BCMB_MEMBERSHIP = "bcmb_membership"  # providers new to OCO
+    REGIONAL_KNOWLEDGE = "regional_knowledge"  # providers new to the region
+    REGISTER_ENROLMENT = "register_enrolment"  # each new client supporter, any provider
+    VERDICT_CONDITION = "verdict_condition"  # a requirement met on condition
+
+
+class Obligation(_Part):
+    """One obligation of a contract: what, by when (`due_at`: the first instant it is
+    overdue), and the rule that imposes it."""
+
+    obligation_id: uuid.UUID
+    kind: ObligationKind
+    what: ShortText
+    due_at: AwareDatetime
+    rule: ShortText
+    requirement_code: RequirementCode | None = None
+    client_supporter: ShortText | None = Field(
+        default=None, description="the provider's own reference of the person, never a name"
+    )
+
+
+class Ceiling(_Part):
+    """A party's yearly budget ceiling in a region."""
+
+    provider_id: ProviderId
+    amount: Money
+
+
+class CeilingChange(_Part):
+    provider_id: ProviderId
+    before: Money | None = Field(description="the ceiling before, None if none was set")
+    after: Money
+
+
+Hours = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=9, decimal_places=2)]
+
+
+class ServiceHours(_Part):
+    """Hours delivered in a month for one of the round's numbered services."""
+
+    service: int = Field(ge=1, le=20)
+    hours: Hours

@@ -88,6 +88,8 @@ class Trigger(StrEnum):
     OBJECTION_ANSWERED = "objection_answered"
     CONTRACT_STARTS = "contract_starts"
     CIRCUMSTANCE_KNOWN = "circumstance_known"
+    # Each new client supporter's own start (Register enrolment, 000_… 4.1 eis 7).
+    CLIENT_SUPPORTER_STARTS = "client_supporter_starts"
 
 
 class Period(_Data):
@@ -245,6 +247,27 @@ class Service(_Sourced):
     title: str
 
 
+class BudgetReview(_Sourced):
+    """The months in which the zorgkantoren review each year whether budget must be moved
+    (reallocated) between providers and regions."""
+
+    review_months: tuple[int, ...] = Field(min_length=1)
+
+    @field_validator("review_months")
+    @classmethod
+    def _months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= month <= 12 for month in value):
+            raise ValueError(f"review_months must be months 1..12, got {list(value)}")
+        return value
+
+
+class SignalReports(_Sourced):
+    """A signal report per quarter of the contract, overdue `due_after_quarter` after the
+    quarter ended (Q1's report with one month: from 1 May 00:00)."""
+
+    due_after_quarter: Period
+
+
 # Milestones that must follow each other in this order when both are present:
 # a timetable that runs backwards is a typo in the data, not a policy.
 TIMETABLE_ORDER: tuple[MilestoneCode, ...] = (
@@ -304,6 +327,8 @@ class Round(_Data):
     uitvoerders: tuple[Uitvoerder, ...] = Field(min_length=1)
     contract: ContractTerm
     services: tuple[Service, ...] = ()
+    budget_review: BudgetReview | None = None
+    signal_reports: SignalReports | None = None
     no_suspensive_effect: bool = Field(
         default=False, description="a kort geding does not suspend the procedure"
     )
