@@ -2,7 +2,8 @@
 
 The simulator plays the portals and the zorgkantoren on a rehearsal clock; the services
 run as deployed (their procedure clock read from the broker, `OCO_REHEARSAL=true`). Two
-runs of the same seed, each in a world of its own, come to the same outcome per region.
+runs of the same seed, each in a world of its own, come to the same outcome per region:
+selection, objections, kort gedingen and contracts.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 from oco_assessment.bootstrap import bootstrap as assessment
+from oco_contracting.bootstrap import bootstrap as contracting
 from oco_devstack.simulation.player import play
 from oco_devstack.simulation.report import (
+    LOG_RECORDS,
     differences,
     event_counts,
     refusal_counts,
@@ -35,7 +38,12 @@ async def played(
     servers: Servers, isolation: Isolation, round_id: str = "2027-2028"
 ) -> list[dict[str, Any]]:
     settings = isolation.settings(servers, rehearsal=True)
-    services = [intake(settings), assessment(settings), objection(settings)]
+    services = [
+        intake(settings),
+        assessment(settings),
+        objection(settings),
+        contracting(settings),
+    ]
     for service in services:
         await service.start()
     try:
@@ -67,10 +75,16 @@ async def test_the_sample_round_is_decided_the_same_way_twice(
     assert counts["InscriptionWithdrawn"] >= 1 and counts["LotDrawn"] >= 1
     assert all(event["rehearsal"] for event in first)
     # What a message caused is timed by the broker's receipt; what a ticker raised, by
-    # the tick: it has no message.
-    assert all(event["broker_time"] for event in first if event["type"] not in TICKED)
+    # the tick, and a record about the log by the log: they have no message.
+    untimed = TICKED | LOG_RECORDS
+    assert all(event["broker_time"] for event in first if event["type"] not in untimed)
     assert set(counts) >= TICKED
     after_the_selection(first, report)
+
+    # 000_d8e1bdfab127271e.txt 4.1 eis 7: a provider new to OCO shows its BCMB membership
+    # within four months of the start; the one left without evidence is overdue.
+    (overdue,) = [e for e in first if e["type"] == "ObligationOverdue"]
+    assert overdue["kind"] == "bcmb_membership"
 
     second = await played(servers, second_isolation)
     assert region_report(second) == report
@@ -78,7 +92,12 @@ async def test_the_sample_round_is_decided_the_same_way_twice(
     assert differences(first, second) == []
 
 
-TICKED = {"ObjectionWindowClosed", "KortGedingTermClosed"}
+TICKED = {
+    "ObjectionWindowClosed",
+    "KortGedingTermClosed",
+    "ObligationOverdue",
+    "SignalReportOverdue",
+}
 
 
 def after_the_selection(events: list[dict[str, Any]], report: dict[str, Any]) -> None:
@@ -111,6 +130,31 @@ def after_the_selection(events: list[dict[str, Any]], report: dict[str, Any]) ->
     assert late and all(
         instant(e["occurred_at"]) >= instant(e["refusals"][0]["deadline"]) for e in late
     )
+    under_contract(events, report, reopened, upheld)
+
+
+def under_contract(
+    events: list[dict[str, Any]], report: dict[str, Any], reopened: str, upheld: str
+) -> None:
+    """Every party selected in a region's latest edition signed, the upheld objector on
+    the second edition; one more in a full region refused; obligations met but one, the
+    first quarter's production, one ceiling threatened."""
+    for region, outcome in report.items():
+        signed = sorted(line.split()[0] for line in outcome["contracts"] if "signed" in line)
+        assert signed == outcome["selected"], region
+    (contract,) = [
+        e
+        for e in events
+        if e["type"] == "ContractSigned"
+        and e["provider_id"] == upheld
+        and e["region_code"] == reopened
+    ]
+    assert contract["edition"] == 2
+    (refused,) = [e for e in events if e["type"] == "ContractRefused"]
+    assert {r["code"] for r in refused["refusals"]} == {"not_selected", "region_full"}
+    counts = event_counts(events)
+    assert counts["ObligationFulfilled"] >= 1 and counts["ProductionReported"] >= 3
+    assert counts["BudgetOverrunThreatened"] == 1
 
 
 def instant(text: str) -> datetime:

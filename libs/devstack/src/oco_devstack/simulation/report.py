@@ -11,8 +11,8 @@ from typing import Any
 
 def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per region, its latest published selection: places, who was selected, who was
-    rejected and why, and whether a lot decided; each objection and kort geding with what
-    came of it."""
+    rejected and why, and whether a lot decided; each objection, kort geding and contract
+    with what came of it."""
     latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["type"] == "SelectionPublished":
@@ -21,9 +21,10 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 latest[region] = event
     lots = {event["region_code"] for event in events if event["type"] == "LotDrawn"}
     objections = _outcomes(
-        events, "ObjectionFiled", "ObjectionRejected", _objection_decisions(events)
+        events, ("ObjectionFiled", "filed"), "ObjectionRejected", _objection_decisions(events)
     )
-    kort_gedingen = _outcomes(events, "KortGedingFiled", "KortGedingRejected", {})
+    kort_gedingen = _outcomes(events, ("KortGedingFiled", "filed"), "KortGedingRejected")
+    contracts = _outcomes(events, ("ContractSigned", "signed"), "ContractRefused")
     return {
         region: {
             "edition": publication["edition"],
@@ -40,6 +41,7 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "late": publication["late"],
             "objections": objections.get(region, []),
             "kort_gedingen": kort_gedingen.get(region, []),
+            "contracts": contracts.get(region, []),
         }
         for region, publication in sorted(latest.items())
     }
@@ -55,14 +57,18 @@ def _objection_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _outcomes(
-    events: list[dict[str, Any]], filed: str, rejected: str, decisions: dict[str, str]
+    events: list[dict[str, Any]],
+    accepted: tuple[str, str],
+    rejected: str,
+    decisions: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """Per region, "<provider> <what came of it>" for each filing: its answer, `filed`
-    while there is none, or `refused` with the refusal codes."""
+    """Per region, "<provider> <what came of it>" for each act: its answer where
+    `decisions` has one, else the word for the `accepted` event type, or `refused` with
+    the refusal codes."""
     found: dict[str, list[str]] = {}
     for event in events:
-        if event["type"] == filed:
-            what = decisions.get(str(event.get("objection_id")), "filed")
+        if event["type"] == accepted[0]:
+            what = (decisions or {}).get(str(event.get("objection_id")), accepted[1])
         elif event["type"] == rejected:
             what = "refused " + ",".join(sorted(r["code"] for r in event["refusals"]))
         else:
@@ -122,6 +128,7 @@ def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]
             + (f"; rejected: {rejected}" if rejected else "")
             + _listed("objections", outcome["objections"])
             + _listed("kort gedingen", outcome["kort_gedingen"])
+            + _listed("contracts", outcome["contracts"])
         )
     print("events: " + ", ".join(f"{k} {v}" for k, v in event_counts(events).items()))
     print("refusals: " + ", ".join(f"{k} {v}" for k, v in refusal_counts(events).items()))

@@ -1,5 +1,6 @@
 """A sample procurement round, generated from a seed: who inscribes where, what goes wrong,
-how the zorgkantoren judge. Pure: the same seed gives the same round, message for message.
+how the zorgkantoren judge, who objects and goes to court, what the contracts come to.
+Pure: the same seed gives the same round, message for message.
 
 A scenario is a list of phases in procedure time; each phase holds the acts the portals
 and the zorgkantoren perform at that moment, as the contract's messages. The player
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from oco_shared.deadlines import deadline_for, local
@@ -178,7 +180,7 @@ def sample_round(seed: int, round_id: str = "2027-2028") -> Scenario:
             ),
         ),
         *_assessment(build, providers, assessing),
-        *_objections(round_, seed),
+        *_after_selection(round_, seed),
     ]
     return Scenario(round_id, seed, tuple(phase for phase in phases if phase.acts or phase.react))
 
@@ -544,12 +546,22 @@ UPHELD = ("upheld", "partially_upheld")
 Decide = Callable[["_Round", datetime, Events], Iterator[Act]]
 
 
-def _objections(round_: Round, seed: int) -> Iterator[Phase]:
+def _after_selection(round_: Round, seed: int) -> list[Phase]:
+    """The objection phases in order of time, then the contracts once the reopened
+    region's new windows closed too."""
+    objections, republished = _objections(round_, seed)
+    in_order = sorted(objections, key=lambda phase: phase.at)
+    over = max(in_order[-1].at, deadline_for(round_, DeadlineCode.OBJECTION, republished).closes_at)
+    return [*in_order, *_contracting(round_, seed, over)]
+
+
+def _objections(round_: Round, seed: int) -> tuple[list[Phase], datetime]:
     """Times from the round's rules (`deadline_for`): objections the day before the
     earliest window closes, late ones an hour after the latest closed; answers two days
     before the answer deadline; the reopened region assessed again and published the day
     after; kort gedingen on the last day of the earliest term, one an hour after the
-    latest term closed (counted from the answer, or from the outcome where the round says)."""
+    latest term closed (counted from the answer, or from the outcome where the round says).
+    Returns the phases and when the reopened region's next edition is published."""
     published, lots_drawn = _publication_times(round_)
     windows_close = deadline_for(round_, DeadlineCode.OBJECTION, published).closes_at
     last_window_closes = deadline_for(round_, DeadlineCode.OBJECTION, lots_drawn).closes_at
@@ -562,6 +574,7 @@ def _objections(round_: Round, seed: int) -> Iterator[Phase]:
         deadline_for(round_, DeadlineCode.KORT_GEDING, answered if after_answer else outcome)
         for outcome in (published, lots_drawn)
     )
+    republished = answered + timedelta(days=1, hours=4)
     phases = [
         _reacting(round_, seed, "objections filed", _day_before(windows_close), _filed_in_time),
         _reacting(
@@ -575,7 +588,7 @@ def _objections(round_: Round, seed: int) -> Iterator[Phase]:
             round_,
             seed,
             "reopened region published",
-            answered + timedelta(days=1, hours=4),
+            republished,
             _republished,
         ),
         _reacting(round_, seed, "kort gedingen", _day_before(earliest_term.closes_at), _summoned),
@@ -587,7 +600,7 @@ def _objections(round_: Round, seed: int) -> Iterator[Phase]:
             _summoned_late,
         ),
     ]
-    yield from sorted(phases, key=lambda phase: phase.at)
+    return phases, republished
 
 
 def _day_before(closes_at: datetime) -> datetime:
@@ -830,3 +843,145 @@ def _summoned_late(build: _Round, at: datetime, events: Events) -> Iterator[Act]
     ]
     if waited:
         yield _kort_geding(build, at, build.rng.choice(waited), local(at).date())
+
+
+# The contracts, and the first months under them.
+
+# Production that keeps well inside a ceiling, and the pace that threatens one.
+STEADY_PACE = (0.4, 0.8)
+OVERRUN_PACE = 1.5
+
+
+def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterator[Phase]:
+    """Contracts the day after the last objection phase and the reopened region's new
+    windows (and, where the round has one, the standstill) passed, inside the round's
+    contracting period; a month after the contracts start the evidence of obligations,
+    the first quarter's production in the next; and, where the round sets a BCMB term,
+    the hour after it passed, for the ticker to raise what is overdue."""
+    starts = round_.milestones[MilestoneCode.CONTRACT_STARTS].date
+    after = objections_over
+    if DeadlineCode.STANDSTILL in round_.deadlines:
+        after = max(after, deadline_for(round_, DeadlineCode.STANDSTILL).closes_at)
+    yield _reacting(
+        round_, seed, "contracts signed", _at(local(after).date() + timedelta(days=1), 10), _signed
+    )
+    yield _reacting(
+        round_, seed, "obligations met", _at(starts + timedelta(days=31), 10), _evidence
+    )
+    yield _reacting(
+        round_,
+        seed,
+        "production of the first quarter",
+        _at(starts + timedelta(days=95), 10),
+        _production,
+    )
+    if DeadlineCode.BCMB_MEMBERSHIP in round_.deadlines:
+        due = deadline_for(round_, DeadlineCode.BCMB_MEMBERSHIP).closes_at
+        yield _reacting(
+            round_, seed, "BCMB membership term passed", due + timedelta(hours=1), _none
+        )
+
+
+def _signed(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Each office signs every party selected in its regions' latest editions, stating
+    whether it is new (as it inscribed); in the first full region with a rejected party,
+    that party too: refused."""
+    new_to_region = {
+        (e["region_code"], e["provider"]["id"]): e["new_to_region"]
+        for e in _of_type(events, "AssessmentCaseOpened")
+    }
+    overfilled = False
+    for region, publication in _publications(events).items():
+        office = publication["uitvoerder_code"]
+        outcomes = sorted(publication["outcomes"], key=lambda o: o["provider_id"])
+        selected = [o["provider_id"] for o in outcomes if o["outcome"] == "selected"]
+        rejected = [o["provider_id"] for o in outcomes if o["outcome"] == "rejected"]
+        signing = list(selected)
+        if not overfilled and rejected and len(selected) == publication["places"]:
+            signing.append(rejected[0])
+            overfilled = True
+        for provider in signing:
+            yield Act(
+                office,
+                build.message(
+                    "SignContract",
+                    at,
+                    ("zorgkantoor", office),
+                    provider_id=provider,
+                    region_code=region,
+                    new_to_oco=new_to_region.get((region, provider), False),
+                ),
+            )
+
+
+def _obligations(events: Events) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every obligation of every contract, with its contract, in a stable order."""
+    return [
+        (contract, obligation)
+        for contract in _of_type(events, "ContractSigned")
+        for obligation in sorted(
+            contract["obligations"], key=lambda o: (o["kind"], o["obligation_id"])
+        )
+    ]
+
+
+def _evidence(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Evidence of every obligation but one BCMB membership, left to become overdue."""
+    obligations = _obligations(events)
+    kept = next((o for _, o in obligations if o["kind"] == "bcmb_membership"), None)
+    for contract, obligation in obligations:
+        if obligation is kept:
+            continue
+        provider = contract["provider_id"]
+        yield Act(
+            PORTAL,
+            build.message(
+                "SubmitObligationEvidence",
+                at,
+                ("provider", provider),
+                provider_id=provider,
+                region_code=contract["region_code"],
+                obligation_id=obligation["obligation_id"],
+                evidence=[build.document(obligation["kind"], local(at).date())],
+            ),
+        )
+
+
+def _production(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The first quarter's hours from about a third of the contracts, at a pace inside
+    their ceiling; the first contract at a pace that threatens its ceiling."""
+    services = [service.number for service in build.round.services]
+    for index, contract in enumerate(_of_type(events, "ContractSigned")):
+        if index and build.rng.random() >= 1 / 3:
+            continue
+        pace = OVERRUN_PACE if index == 0 else build.rng.uniform(*STEADY_PACE)
+        monthly = (
+            Decimal(contract["provisional_budget_ceiling"])
+            / 12
+            / Decimal(contract["hourly_tariff"])
+            * Decimal(pace)
+        )
+        starts = date.fromisoformat(contract["starts_on"])
+        provider = contract["provider_id"]
+        for month in range(starts.month, starts.month + 3):
+            yield Act(
+                PORTAL,
+                build.message(
+                    "ReportProduction",
+                    at,
+                    ("provider", provider),
+                    provider_id=provider,
+                    region_code=contract["region_code"],
+                    year=starts.year,
+                    month=month,
+                    hours=[
+                        {"service": number, "hours": f"{monthly / len(services):.2f}"}
+                        for number in services
+                    ],
+                ),
+            )
+
+
+def _none(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Nothing to send: the phase moves the clock past a term for the tickers."""
+    return iter(())
