@@ -54,6 +54,7 @@ class Log:
     answered: set[str] = field(default_factory=set)
     last_heard: float = field(default_factory=time.monotonic)
     positions: set[tuple[str, int]] = field(default_factory=set)
+    sent: int = 0  # acts published, those made in reply to the services' decisions included
 
     async def hear(self, msg: Msg) -> None:
         position = (msg.metadata.stream, msg.metadata.sequence.stream)
@@ -132,6 +133,7 @@ async def play(
                 client = parties[act.party]
                 await _publish(client, topology, act, _destination(where, act), deadline)
                 done += 1
+                log.sent = done
                 published(done)
             await _settle(
                 log, phase.milestone, acts, js, topology, settled, quiet_seconds, deadline
