@@ -85,6 +85,8 @@ async def test_the_sample_round_is_decided_the_same_way_twice(
     # within four months of the start; the one left without evidence is overdue.
     (overdue,) = [e for e in first if e["type"] == "ObligationOverdue"]
     assert overdue["kind"] == "bcmb_membership"
+    # 4.1 eis 14: a signal report per quarter (due a month after it); one in ten is late.
+    assert counts["SignalReportRecorded"] > counts["SignalReportOverdue"] >= 1
 
     second = await played(servers, second_isolation)
     assert region_report(second) == report

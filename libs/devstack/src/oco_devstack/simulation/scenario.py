@@ -856,8 +856,9 @@ def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterato
     """Contracts the day after the last objection phase and the reopened region's new
     windows (and, where the round has one, the standstill) passed, inside the round's
     contracting period; a month after the contracts start the evidence of obligations,
-    the first quarter's production in the next; and, where the round sets a BCMB term,
-    the hour after it passed, for the ticker to raise what is overdue."""
+    the first quarter's production in the next, its signal reports where the round asks
+    them; and, where the round sets a BCMB term, the hour after it passed, for the
+    tickers to raise what is overdue."""
     starts = round_.milestones[MilestoneCode.CONTRACT_STARTS].date
     after = objections_over
     if DeadlineCode.STANDSTILL in round_.deadlines:
@@ -875,6 +876,14 @@ def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterato
         _at(starts + timedelta(days=95), 10),
         _production,
     )
+    if round_.signal_reports is not None:
+        yield _reacting(
+            round_,
+            seed,
+            "signal reports of the first quarter",
+            _at(starts + timedelta(days=100), 10),
+            _signal_reports,
+        )
     if DeadlineCode.BCMB_MEMBERSHIP in round_.deadlines:
         due = deadline_for(round_, DeadlineCode.BCMB_MEMBERSHIP).closes_at
         yield _reacting(
@@ -980,6 +989,28 @@ def _production(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
                     ],
                 ),
             )
+
+
+def _signal_reports(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The first quarter's signal report from nine contracts in ten; the rest overdue."""
+    for contract in _of_type(events, "ContractSigned"):
+        if build.rng.random() >= 0.9:
+            continue
+        starts = date.fromisoformat(contract["starts_on"])
+        provider = contract["provider_id"]
+        yield Act(
+            PORTAL,
+            build.message(
+                "SubmitSignalReport",
+                at,
+                ("provider", provider),
+                provider_id=provider,
+                region_code=contract["region_code"],
+                year=starts.year,
+                quarter=1,
+                report=build.document("signal_report", local(at).date()),
+            ),
+        )
 
 
 def _none(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
