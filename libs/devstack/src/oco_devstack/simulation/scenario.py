@@ -668,18 +668,32 @@ def _reopenable(publications: dict[str, dict[str, Any]]) -> tuple[str, str] | No
     return None
 
 
-def _objection(build: _Round, at: datetime, region: str, provider: str, channel: str) -> Act:
+def _by_provider(
+    build: _Round, type_name: str, at: datetime, provider: str, region: str, **fields: Any
+) -> Act:
+    """A provider's message about its own place in a region, through the portal."""
     return Act(
         PORTAL,
         build.message(
-            "SubmitObjection",
+            type_name,
             at,
             ("provider", provider),
             provider_id=provider,
             region_code=region,
-            channel=channel,
-            grounds="De beoordeling van de geschiktheid is onjuist.",
+            **fields,
         ),
+    )
+
+
+def _objection(build: _Round, at: datetime, region: str, provider: str, channel: str) -> Act:
+    return _by_provider(
+        build,
+        "SubmitObjection",
+        at,
+        provider,
+        region,
+        channel=channel,
+        grounds="De beoordeling van de geschiktheid is onjuist.",
     )
 
 
@@ -805,21 +819,17 @@ def _not_upheld(events: Events) -> list[dict[str, Any]]:
 
 
 def _kort_geding(build: _Round, at: datetime, objection: dict[str, Any], summoned: date) -> Act:
-    provider = objection["provider_id"]
-    return Act(
-        PORTAL,
-        build.message(
-            "ReportKortGeding",
-            at,
-            ("provider", provider),
-            provider_id=provider,
-            region_code=objection["region_code"],
-            objection_id=objection["objection_id"],
-            court=COURT,
-            case_number=f"C/09/{build.rng.randint(700_000, 799_999)} KG ZA "
-            f"{summoned:%y}-{build.rng.randint(1000, 1999)}",
-            summoned_on=summoned.isoformat(),
-        ),
+    return _by_provider(
+        build,
+        "ReportKortGeding",
+        at,
+        objection["provider_id"],
+        objection["region_code"],
+        objection_id=objection["objection_id"],
+        court=COURT,
+        case_number=f"C/09/{build.rng.randint(700_000, 799_999)} KG ZA "
+        f"{summoned:%y}-{build.rng.randint(1000, 1999)}",
+        summoned_on=summoned.isoformat(),
     )
 
 
@@ -923,6 +933,15 @@ def _signed(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
             )
 
 
+def _by_contract(
+    build: _Round, type_name: str, at: datetime, contract: dict[str, Any], **fields: Any
+) -> Act:
+    """The contracted provider's message about its contract."""
+    return _by_provider(
+        build, type_name, at, contract["provider_id"], contract["region_code"], **fields
+    )
+
+
 def _obligations(events: Events) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every obligation of every contract, with its contract, in a stable order."""
     return [
@@ -941,18 +960,13 @@ def _evidence(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
     for contract, obligation in obligations:
         if obligation is kept:
             continue
-        provider = contract["provider_id"]
-        yield Act(
-            PORTAL,
-            build.message(
-                "SubmitObligationEvidence",
-                at,
-                ("provider", provider),
-                provider_id=provider,
-                region_code=contract["region_code"],
-                obligation_id=obligation["obligation_id"],
-                evidence=[build.document(obligation["kind"], local(at).date())],
-            ),
+        yield _by_contract(
+            build,
+            "SubmitObligationEvidence",
+            at,
+            contract,
+            obligation_id=obligation["obligation_id"],
+            evidence=[build.document(obligation["kind"], local(at).date())],
         )
 
 
@@ -971,23 +985,18 @@ def _production(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
             * Decimal(pace)
         )
         starts = date.fromisoformat(contract["starts_on"])
-        provider = contract["provider_id"]
         for month in range(starts.month, starts.month + 3):
-            yield Act(
-                PORTAL,
-                build.message(
-                    "ReportProduction",
-                    at,
-                    ("provider", provider),
-                    provider_id=provider,
-                    region_code=contract["region_code"],
-                    year=starts.year,
-                    month=month,
-                    hours=[
-                        {"service": number, "hours": f"{monthly / len(services):.2f}"}
-                        for number in services
-                    ],
-                ),
+            yield _by_contract(
+                build,
+                "ReportProduction",
+                at,
+                contract,
+                year=starts.year,
+                month=month,
+                hours=[
+                    {"service": number, "hours": f"{monthly / len(services):.2f}"}
+                    for number in services
+                ],
             )
 
 
@@ -996,20 +1005,14 @@ def _signal_reports(build: _Round, at: datetime, events: Events) -> Iterator[Act
     for contract in _of_type(events, "ContractSigned"):
         if build.rng.random() >= 0.9:
             continue
-        starts = date.fromisoformat(contract["starts_on"])
-        provider = contract["provider_id"]
-        yield Act(
-            PORTAL,
-            build.message(
-                "SubmitSignalReport",
-                at,
-                ("provider", provider),
-                provider_id=provider,
-                region_code=contract["region_code"],
-                year=starts.year,
-                quarter=1,
-                report=build.document("signal_report", local(at).date()),
-            ),
+        yield _by_contract(
+            build,
+            "SubmitSignalReport",
+            at,
+            contract,
+            year=date.fromisoformat(contract["starts_on"]).year,
+            quarter=1,
+            report=build.document("signal_report", local(at).date()),
         )
 
 
