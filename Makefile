@@ -39,6 +39,7 @@ clean:
 
 bench: sync
 	$(UV) run python tests/bench/bench_pipeline.py
+	$(UV) run python tests/bench/bench_audit.py
 
 # One image per service from the one Dockerfile; only where a Docker engine answers.
 images:

@@ -16,9 +16,9 @@ __all__ = ["GENESIS", "content_digest", "link"]
 
 
 def content_digest(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
-    return hashlib.sha256(
-        b"%s\n%d\n%s\n%s" % (originator_id.encode(), version, topic.encode(), state)
-    ).digest()
+    digest = hashlib.sha256(f"{originator_id}\n{version}\n{topic}\n".encode())
+    digest.update(state)  # the stored bytes, not copied
+    return digest.digest()
 
 
 def link(prev: bytes, notification_id: int, content: bytes) -> bytes:

@@ -69,7 +69,7 @@ async def _verify_logs(args: argparse.Namespace) -> Any:
     from oco_shared.settings import Settings
 
     from oco_audit.log import LogDecoder
-    from oco_audit.verify import verify
+    from oco_audit.verify import StreamUnreadable, verify
 
     settings = Settings()
     try:
@@ -80,7 +80,7 @@ async def _verify_logs(args: argparse.Namespace) -> Any:
     try:
         return await verify(
             database_url,
-            broker.jetstream(timeout=settings.connect_timeout_seconds) if broker else None,
+            broker,
             Topology(settings.subject_prefix),
             settings.schema_prefix,
             SERVICES,
@@ -91,6 +91,8 @@ async def _verify_logs(args: argparse.Namespace) -> Any:
         raise _Unreadable(f"the database at {redacted(database_url)} answers: {error}") from None
     except (NatsError, TimeoutError) as error:
         raise _Unreadable(f"the broker answers: {error!r}") from None
+    except StreamUnreadable as error:
+        raise _Unreadable(str(error)) from None
     finally:
         if broker is not None:
             await broker.close()

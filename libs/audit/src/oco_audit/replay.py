@@ -17,17 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+import asyncpg
+from oco_shared.rounds import AMSTERDAM
 
 from oco_audit.log import (
     LogDecoder,
-    StoredRow,
     connect,
     has_log,
     service_schemas,
     snapshot,
-    stored_batches,
+    topic_batches,
+    without_cycle_collection,
 )
 
 Document = Mapping[str, Any]
@@ -41,7 +44,8 @@ INSCRIPTION_STATUS = {
 
 
 def instant(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
+    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
+    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -86,7 +90,7 @@ class Region:
     objections: dict[str, dict[str, Any]] = field(default_factory=dict)
     refused_objections: list[dict[str, Any]] = field(default_factory=list)
     kort_gedingen: list[dict[str, Any]] = field(default_factory=list)
-    contracts: list[dict[str, Any]] = field(default_factory=list)
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def party(self, provider_id: str) -> Party:
         return self.parties.setdefault(provider_id, Party(provider_id))
@@ -125,6 +129,9 @@ class ProcedureState:
             "KortGedingFiled": self._kort_geding,
             "KortGedingRejected": self._kort_geding,
             "ContractSigned": self._contract,
+            "ContractExtended": self._extended,
+            "BudgetCeilingSet": self._ceiling,
+            "BudgetReallocated": self._reallocated,
         }
 
     def reads(self, event_type: str) -> bool:
@@ -309,17 +316,36 @@ class ProcedureState:
         )
 
     def _contract(self, d: Document) -> None:
-        self._region(d["region_code"]).contracts.append(
-            {
-                "provider_id": d.get("provider_id"),
-                "contract_id": d["contract_id"],
-                "starts_on": d["starts_on"],
-                "ends_on": d["ends_on"],
-                "hourly_tariff": d["hourly_tariff"],
-                "budget_ceiling": d["provisional_budget_ceiling"],
-                "at": d["occurred_at"],
-            }
-        )
+        self._region(d["region_code"]).contracts[str(d["contract_id"])] = {
+            "provider_id": d.get("provider_id"),
+            "contract_id": d["contract_id"],
+            "starts_on": d["starts_on"],
+            "ends_on": d["ends_on"],
+            "extendable_until": d.get("extendable_until"),
+            "hourly_tariff": d["hourly_tariff"],
+            "budget_ceiling": d["provisional_budget_ceiling"],
+            "ceilings": {},  # year -> the definitive ceiling, once set
+            "at": d["occurred_at"],
+        }
+
+    def _extended(self, d: Document) -> None:
+        contract = self._region(d["region_code"]).contracts.get(str(d["contract_id"]))
+        if contract is not None:
+            contract["ends_on"] = d["ends_on"]
+
+    def _ceiling(self, d: Document) -> None:
+        contract = self._region(d["region_code"]).contracts.get(str(d["contract_id"]))
+        if contract is not None:
+            contract["ceilings"][str(d["year"])] = d["ceiling"]
+
+    def _reallocated(self, d: Document) -> None:
+        by_provider = {
+            c["provider_id"]: c for c in self._region(d["region_code"]).contracts.values()
+        }
+        for change in d["changes"]:
+            contract = by_provider.get(change["provider_id"])
+            if contract is not None:
+                contract["ceilings"][str(d["year"])] = change["after"]
 
     # The state shown.
 
@@ -329,7 +355,7 @@ class ProcedureState:
         moment = at or self.last_at
         return {
             "round": self.round_id,
-            "as_of": moment.isoformat() if moment else None,
+            "as_of": moment.astimezone(AMSTERDAM).isoformat() if moment else None,
             "events": self.applied,
             "rehearsal": sorted(self.rehearsals) or None,
             "regions": {
@@ -369,7 +395,7 @@ def _region_json(region: Region, at: datetime | None) -> dict[str, Any]:
         "objections": [{"objection_id": key, **value} for key, value in region.objections.items()],
         "refused_objections": region.refused_objections,
         "kort_gedingen": region.kort_gedingen,
-        "contracts": region.contracts,
+        "contracts": list(region.contracts.values()),
     }
 
 
@@ -425,27 +451,43 @@ async def replay(
     connection = await connect(database_url)
     try:
         async with snapshot(connection):
-            for _, schema in service_schemas(schema_prefix, services):
-                if not await has_log(connection, schema):
-                    continue
-                async for rows in stored_batches(connection, schema):
-                    fold(state, rows, decoder, as_of)
+            with without_cycle_collection():
+                await _fold_logs(connection, state, schema_prefix, services, decoder, as_of)
     finally:
         await connection.close()
     return state
 
 
-def fold(
-    state: ProcedureState, rows: Sequence[StoredRow], decoder: LogDecoder, as_of: datetime | None
+async def _fold_logs(
+    connection: asyncpg.Connection,
+    state: ProcedureState,
+    schema_prefix: str,
+    services: Sequence[str],
+    decoder: LogDecoder,
+    as_of: datetime | None,
 ) -> None:
-    """Apply the rows' events that change the state (the others are not even decoded)."""
+    for _, schema in service_schemas(schema_prefix, services):
+        if not await has_log(connection, schema):
+            continue
+        async for rows in topic_batches(connection, schema):
+            fold(state, rows, decoder, as_of)
+
+
+def fold(
+    state: ProcedureState,
+    rows: Sequence[tuple[str, bytes]],
+    decoder: LogDecoder,
+    as_of: datetime | None,
+) -> None:
+    """Apply the `(topic, state)` rows' events that change the state (the others are not
+    even decoded)."""
     reads: dict[str, bool] = {}
-    for row in rows:
-        relevant = reads.get(row.topic)
+    for topic, stored in rows:
+        relevant = reads.get(topic)
         if relevant is None:
-            relevant = reads[row.topic] = state.reads(row.topic.rpartition(".v")[0])
+            relevant = reads[topic] = state.reads(topic.rpartition(".v")[0])
         if not relevant:
             continue
-        document = decoder.document(row.state)[1]
+        document = decoder.document(stored)[1]
         if as_of is None or instant(document["occurred_at"]) <= as_of:
             state.apply(document)

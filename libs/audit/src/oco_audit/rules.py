@@ -9,9 +9,11 @@ are read) and says where a decision disagrees with the rule it should follow:
   refused as closed (or not yet open) only outside it (000_d8e1bdfab127271e.txt 6);
 - an objection is filed inside the window its `ObjectionWindowOpened` recorded, and
   refused as out of time only after that window closed (000_… 6 Bezwaar);
-- a kort geding is registered before its term, recorded by the answer it follows, and
-  refused as out of time only after it (000_… 6 Kort geding);
-- a region never has more contracts than the places its selection published.
+- a kort geding is registered before its term, recorded by the answer it follows (or,
+  where the round counts it from the outcome, 002_… 2018-2020, from the party's first
+  window), and refused as out of time only after it (000_… 6 Kort geding);
+- a region never has more contracts than the places its selection published, and its
+  ceilings together never exceed its budget.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -27,6 +30,7 @@ from oco_shared.contract.parts import RefusalCode
 from oco_shared.deadlines import Deadline, deadline_for, local
 from oco_shared.rounds import DeadlineCode, load_round
 from oco_shared.rounds.loader import RoundFileError, UnknownRound
+from oco_shared.rounds.model import Trigger
 
 from oco_audit.findings import Finding
 
@@ -57,20 +61,52 @@ TYPES = _RECEIVED | {
     "RegionPlacesSet",
     "SelectionPublished",
     "ContractSigned",
+    "BudgetCeilingSet",
+    "BudgetReallocated",
 }
 _CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a microsecond
 
 
 def when(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
+    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class _Inscription:
+    """The round's inscription deadline, its bounds in UTC once (as `Deadline.contains`)."""
+
+    deadline: Deadline
+    opens_at: datetime | None
+    closes_at: datetime
+
+    def contains(self, moment: datetime) -> bool:
+        return (self.opens_at is None or moment >= self.opens_at) and moment < self.closes_at
 
 
 @cache
-def inscription_window(round_id: str) -> Deadline | None:
+def inscription_window(round_id: str) -> _Inscription | None:
     try:
-        return deadline_for(load_round(round_id), DeadlineCode.INSCRIPTION)
+        deadline = deadline_for(load_round(round_id), DeadlineCode.INSCRIPTION)
     except (RoundFileError, UnknownRound, KeyError):
         return None
+    opens_at = deadline.opens_at.astimezone(UTC) if deadline.opens_at else None
+    return _Inscription(deadline, opens_at, deadline.closes_at.astimezone(UTC))
+
+
+@cache
+def kort_geding_from_outcome(round_id: str, opened: datetime) -> datetime | None:
+    """Where the round counts the kort geding term from the party's outcome (not from
+    the answer), its first instant out of time."""
+    try:
+        round_ = load_round(round_id)
+        rule = round_.deadlines[DeadlineCode.KORT_GEDING]
+    except (RoundFileError, UnknownRound, KeyError):
+        return None
+    if rule.counts_from is not Trigger.OUTCOME_PUBLISHED:
+        return None
+    closes_at: datetime = deadline_for(round_, DeadlineCode.KORT_GEDING, opened).closes_at
+    return closes_at.astimezone(UTC)
 
 
 @dataclass
@@ -87,6 +123,7 @@ class RuleCheck:
         self.round_id = round_id
         self._windows: dict[tuple[str, int, str], _Window] = {}
         self._latest_window: dict[tuple[str, str | None, str | None], _Window] = {}
+        self._first_window: dict[tuple[str, str | None, str | None], _Window] = {}
         self._kort_geding_terms: dict[str, datetime] = {}
         self._latest_term: dict[tuple[str, str | None, str | None], datetime] = {}
         self._places: dict[tuple[str, str], int] = {}
@@ -103,6 +140,8 @@ class RuleCheck:
             "KortGedingRejected": self._kort_geding_refused,
             "RegionPlacesSet": self._places_set,
             "SelectionPublished": self._places_set,
+            "BudgetCeilingSet": self._within_budget,
+            "BudgetReallocated": self._within_budget,
         }
 
     def observe(self, service: str, position: int, document: Document) -> Iterator[Finding]:
@@ -174,7 +213,7 @@ class RuleCheck:
         if not window.contains(occurred_at):
             yield (
                 f"taken at {local(occurred_at).isoformat()}, outside inscription"
-                f" (until {window.last_second.isoformat()}, {window.rule})"
+                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
             )
 
     def _inscription_refused(self, document: Document) -> Iterator[str]:
@@ -187,7 +226,7 @@ class RuleCheck:
             yield (
                 f"refused as {'/'.join(sorted(codes & _INSCRIPTION_WINDOW_CODES))} at"
                 f" {local(occurred_at).isoformat()}, while inscription was open"
-                f" (until {window.last_second.isoformat()}, {window.rule})"
+                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
             )
 
     # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).
@@ -197,6 +236,7 @@ class RuleCheck:
         key = (str(document["selection_event_id"]), int(document["edition"]))
         self._windows[(*key, str(document.get("provider_id")))] = window
         self._latest_window[_party(document)] = window
+        self._first_window.setdefault(_party(document), window)
         return iter(())
 
     def _objection_filed(self, document: Document) -> Iterator[str]:
@@ -244,13 +284,23 @@ class RuleCheck:
             self._latest_term[_party(document)] = term
         return iter(())
 
-    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+    def _term(self, document: Document) -> datetime | None:
+        """The party's kort geding term: recorded by the answer to the objection it names
+        (else its latest answer), or, in rounds that count it from the original outcome
+        (2018-2020), from the party's first window."""
         objection_id = document.get("objection_id")
         recorded = self._kort_geding_terms.get(str(objection_id)) if objection_id else None
         term = recorded or self._latest_term.get(_party(document))
+        first = self._first_window.get(_party(document))
+        if term is None and first is not None:
+            term = kort_geding_from_outcome(document["round_id"], first.opens_at)
+        return term
+
+    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+        term = self._term(document)
         occurred_at = when(document["occurred_at"])
         if term is None:
-            yield "registered with no kort geding term recorded by an answer"
+            yield "registered with no kort geding term recorded by an answer or an outcome"
             return
         if occurred_at >= term:
             yield (
@@ -267,12 +317,23 @@ class RuleCheck:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
             return
-        term = self._latest_term.get(_party(document))
+        term = self._term(document)
         occurred_at = when(document["occurred_at"])
         if term is not None and occurred_at < term:
             yield (
                 f"refused as kort_geding_out_of_time at {local(occurred_at).isoformat()},"
                 f" within its term (out of time from {local(term).isoformat()})"
+            )
+
+    # The region's ceilings together never above its budget (domain.md, "Contracting
+    # and money"; 000_d8e1bdfab127271e.txt 4.2 Betaalbaarheid).
+
+    def _within_budget(self, document: Document) -> Iterator[str]:
+        total, budget = Decimal(document["region_total"]), Decimal(document["region_budget"])
+        if total > budget:
+            yield (
+                f"the region's ceilings for {document['year']} total {total:.2f},"
+                f" above its budget of {budget:.2f}"
             )
 
     # Contracts never above places.

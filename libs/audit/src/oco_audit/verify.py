@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from oco_shared.eventstore import CHAIN_POSITION, CHAIN_PREV, CHAIN_SHA256
@@ -32,6 +34,7 @@ from oco_audit.log import (
     published_position,
     service_schemas,
     snapshot,
+    without_cycle_collection,
 )
 from oco_audit.rules import TYPES, RuleCheck
 
@@ -54,9 +57,9 @@ class Chained:
     """A stored event that is on the chain, as the stream comparison needs it."""
 
     position: int
-    notification_id: int
     prev: bytes
     sha256: bytes
+    notification_id: int
     state: bytes
 
 
@@ -76,10 +79,10 @@ class ChainWalk:
         self._recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_LINKS)
         self._rule_topics: dict[str, bool] = {}
 
-    def row(self, row: Sequence[Any]) -> tuple[list[Finding], Chained | None]:
+    def row(self, row: Sequence[Any], findings: list[Finding]) -> bool:
+        """Check one row, adding what is wrong to `findings`; whether it is on the chain."""
         notification_id, originator_id, version, topic, state, position, prev, sha256 = row
         self.events += 1
-        findings: list[Finding] = []
         if position is None:
             findings.append(
                 self._finding(
@@ -89,7 +92,7 @@ class ChainWalk:
                     f" the event store), after chain position {self.position}",
                 )
             )
-            return findings, None
+            return False
         if position != self.position + 1:
             findings.append(self._gap(position, state))
         elif prev != self.prev:
@@ -113,9 +116,13 @@ class ChainWalk:
             )
         self.prev, self.position = sha256, position
         self._recent.append((position, sha256))
-        if self._is_rule_topic(topic):
+        decided = self._rule_topics.get(topic)
+        if decided is None:
+            type_name = topic.rpartition(".v")[0]
+            decided = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
+        if decided:
             findings += self._decided(position, state)
-        return findings, Chained(position, notification_id, prev, sha256, state)
+        return True
 
     def _gap(self, position: int, state: bytes) -> Finding:
         if position > self.position + 1:
@@ -131,13 +138,6 @@ class ChainWalk:
         return self._finding(
             position, state, f"chain position {position} comes again after {self.position}"
         )
-
-    def _is_rule_topic(self, topic: str) -> bool:
-        known = self._rule_topics.get(topic)
-        if known is None:
-            type_name = topic.rpartition(".v")[0]
-            known = self._rule_topics[topic] = type_name in TYPES or type_name == CHECKPOINTED
-        return known
 
     def _decided(self, position: int, state: bytes) -> list[Finding]:
         try:
@@ -190,40 +190,87 @@ class StreamMessage:
     data: bytes
 
 
+class StreamUnreadable(Exception):
+    """The broker would not give a stream's messages (no direct reads, or an error)."""
+
+
 async def stream_end(js: JetStreamContext, stream: str) -> int:
     """The stream's last sequence now (0: empty or no stream)."""
     try:
         info = await js.stream_info(stream)
     except NotFoundError:  # a service that never published has no stream yet
         return 0
+    if info.state.messages and not info.config.allow_direct:
+        raise StreamUnreadable(
+            f"stream {stream} does not allow direct reads (allow_direct): start a service"
+            " or run `oco provision-streams` to bring its configuration up to date"
+        )
     return info.state.last_seq if info.state.messages else 0
 
 
 async def stream_messages(
-    js: JetStreamContext, stream: str, last: int, *, in_flight: int = 64
+    client: Client, stream: str, last: int, *, batch: int = 1000, timeout: float = 30.0
 ) -> AsyncIterator[StreamMessage]:
-    """The messages of a stream up to sequence `last`, in order, fetched one by one (all
-    the auditor's user may do) with `in_flight` requests outstanding."""
+    """The messages of a stream up to sequence `last`, in order, through the broker's
+    batched direct reads (`$JS.API.DIRECT.GET`, all the auditor's user may do besides
+    single messages): a batch at a time, the next one requested before this one is
+    worked through, so at most two are held."""
     if last == 0:
         return
-    first = (await js.stream_info(stream)).state.first_seq
-    pending: deque[asyncio.Task[Any]] = deque()
-    following = first
-    while pending or following <= last:
-        while following <= last and len(pending) < in_flight:
-            pending.append(asyncio.ensure_future(js.get_msg(stream, following)))
-            following += 1
-        message = await pending.popleft()
-        headers = message.headers or {}
-        position = headers.get(CHAIN_POSITION)
-        yield StreamMessage(
-            message.seq,
-            int(position) if position is not None else None,
-            headers.get(CHAIN_PREV),
-            headers.get(CHAIN_SHA256),
-            headers.get("Nats-Msg-Id"),
-            message.data or b"",
-        )
+    first = (await client.jetstream().stream_info(stream)).state.first_seq
+    arriving: list[Msg] = []
+    batches: asyncio.Queue[tuple[Msg, list[Msg]]] = asyncio.Queue()
+
+    async def received(message: Msg) -> None:
+        nonlocal arriving
+        if message.headers and "Nats-Sequence" in message.headers:
+            arriving.append(message)
+        else:  # the status that ends a batch: 204 (or why there is none)
+            done, arriving = arriving, []
+            await batches.put((message, done))
+
+    inbox = client.new_inbox()
+    subscription = await client.subscribe(inbox, cb=received)
+    subject = f"$JS.API.DIRECT.GET.{stream}"
+
+    async def request(sequence: int) -> None:
+        wanted = {"seq": sequence, "batch": min(batch, last - sequence + 1)}
+        await client.publish(subject, json.dumps(wanted).encode(), reply=inbox)
+
+    try:
+        await request(first)
+        while True:
+            try:
+                status, messages = await asyncio.wait_for(batches.get(), timeout)
+            except TimeoutError:
+                raise StreamUnreadable(f"stream {stream}: no answer within {timeout:g} s") from None
+            headers = status.headers or {}
+            if headers.get("Status") != "204" or not messages:
+                raise StreamUnreadable(
+                    f"stream {stream}: {headers.get('Status')} {headers.get('Description')}"
+                )
+            following = int(messages[-1].headers["Nats-Sequence"]) + 1  # type: ignore[index]
+            if following <= last:
+                await request(following)
+            for message in messages:
+                yield _stream_message(message)
+            if following > last:
+                return
+    finally:
+        await subscription.unsubscribe()
+
+
+def _stream_message(message: Msg) -> StreamMessage:
+    headers = message.headers or {}
+    position = headers.get(CHAIN_POSITION)
+    return StreamMessage(
+        int(headers["Nats-Sequence"]),
+        int(position) if position is not None else None,
+        headers.get(CHAIN_PREV),
+        headers.get(CHAIN_SHA256),
+        headers.get("Nats-Msg-Id"),
+        message.data or b"",
+    )
 
 
 class StreamComparison:
@@ -358,16 +405,17 @@ class Report:
 
 async def verify(
     database_url: str,
-    js: JetStreamContext | None,
+    broker: Client | None,
     topology: Topology,
     schema_prefix: str,
     services: Sequence[str],
     decoder: LogDecoder,
     round_id: str | None = None,
 ) -> Report:
-    """Every service's log; its stream copy too when `js` is given."""
+    """Every service's log; its stream copy too when `broker` is given."""
     report = Report()
     rules = RuleCheck(round_id)
+    js = broker.jetstream() if broker is not None else None
     # The streams' ends first, then the database's snapshot: every message up to an end
     # was committed before it was published, so the snapshot holds it.
     ends = {
@@ -377,18 +425,43 @@ async def verify(
     connection = await connect(database_url)
     try:
         async with snapshot(connection):
-            for service, schema in service_schemas(schema_prefix, services):
-                stream = topology.service_stream(service)
-                messages = stream_messages(js, stream, ends[service]) if js else None
-                summary, findings = await verify_service(
-                    connection, messages, service, schema, stream, decoder, rules
+            with without_cycle_collection():
+                await _verify_logs(
+                    connection,
+                    broker,
+                    topology,
+                    schema_prefix,
+                    services,
+                    decoder,
+                    rules,
+                    ends,
+                    report,
                 )
-                report.services.append(summary)
-                report.findings += findings
     finally:
         await connection.close()
     report.findings += rules.finish()
     return report
+
+
+async def _verify_logs(
+    connection: asyncpg.Connection,
+    broker: Client | None,
+    topology: Topology,
+    schema_prefix: str,
+    services: Sequence[str],
+    decoder: LogDecoder,
+    rules: RuleCheck,
+    ends: dict[str, int],
+    report: Report,
+) -> None:
+    for service, schema in service_schemas(schema_prefix, services):
+        stream = topology.service_stream(service)
+        messages = stream_messages(broker, stream, ends[service]) if broker else None
+        summary, findings = await verify_service(
+            connection, messages, service, schema, stream, decoder, rules
+        )
+        report.services.append(summary)
+        report.findings += findings
 
 
 async def verify_service(
@@ -416,12 +489,16 @@ async def verify_service(
             await published_position(connection, schema, stream),
         )
     findings: list[Finding] = []
+    checked = walk.row
     async for rows in chained_batches(connection, schema):
+        if comparison is None:
+            for row in rows:
+                checked(row, findings)
+            continue
         for row in rows:
-            found, chained = walk.row(row)
-            findings += found
-            if comparison is not None and chained is not None:
-                findings += await comparison.stored(chained)
+            if checked(row, findings):
+                position, prev, sha256 = row[5], row[6], row[7]
+                findings += await comparison.stored(Chained(position, prev, sha256, row[0], row[4]))
     if comparison is not None:
         findings += await comparison.rest()
         summary.streamed, summary.unpublished = comparison.streamed, comparison.unpublished

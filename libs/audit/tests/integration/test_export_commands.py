@@ -32,7 +32,9 @@ def stored_events(servers: Servers, isolation: Isolation) -> int:
     total = 0
     for service in SERVICES:
         try:
-            total += stored_event_count(servers, f"{isolation.schema_prefix}{service}")
+            total += stored_event_count(
+                servers, f"{isolation.schema_prefix}{service}", log_records=True
+            )
         except errors.UndefinedTable:
             continue  # a service that did not run has no log
     return total

@@ -7,8 +7,10 @@ read-only PostgreSQL role and broker user. Each tampering is undone before the n
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +18,24 @@ from typing import Any
 import nats
 import psycopg
 import pytest
-from audit_support import AuditedLog
-from oco_shared.eventstore import CHAIN_POSITION, CHAIN_PREV, CHAIN_SHA256, GENESIS
+from audit_support import AuditedLog, auditor_env
+from oco_assessment.bootstrap import bootstrap as assessment
+from oco_audit.log import LogDecoder
+from oco_audit.verify import verify
+from oco_devstack.simulation.player import play
+from oco_devstack.simulation.scenario import sample_round
+from oco_intake.bootstrap import bootstrap as intake
+from oco_shared.contract import REGISTRY, Event
+from oco_shared.contract.examples import EXAMPLES
+from oco_shared.eventstore import (
+    CHAIN_POSITION,
+    CHAIN_PREV,
+    CHAIN_SHA256,
+    GENESIS,
+    EventStore,
+    NewEvent,
+)
+from plumbing_support import Isolation, Servers
 from psycopg import sql
 
 pytestmark = pytest.mark.integration
@@ -189,3 +207,79 @@ async def test_events_on_the_stream_that_the_store_lacks_or_that_do_not_link(
     assert [(f["copy"], f["position"]) for f in found] == [("stream", 9), ("stream", 9)]
     problems = " | ".join(f["problem"] for f in found)
     assert "does not link" in problems and "not in the store" in problems
+
+
+async def test_the_sample_round_verifies_clean(
+    servers: Servers, isolation: Isolation, auditor_roles: str
+) -> None:
+    """Every decision of a whole round, played on a rehearsal clock that jumps from
+    phase to phase, agrees with its rule; both copies of each log agree."""
+    settings = isolation.settings(servers, rehearsal=True)
+    services = [intake(settings), assessment(settings)]
+    for service in services:
+        await service.start()
+    try:
+        played = await play(sample_round(2027, "2027-2028"), settings)
+    finally:
+        for service in services:
+            await service.stop()
+    assert played.dead_letters == []
+    log = AuditedLog(servers, isolation, auditor_env(servers, isolation, auditor_roles), [])
+    done = log.audit("verify", "--round", "2027-2028")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "0 findings" in done.stdout
+    # Every event of each log on its chain and on its stream (a long run may add checkpoints).
+    decided = sum(1 for e in played.events if e["type"].startswith(("Inscription", "Question")))
+    for service in ("intake", "assessment"):
+        found = re.search(
+            rf"^{service}: (\d+) events, chain head (\d+), (\d+) on the stream$", done.stdout, re.M
+        )
+        assert found is not None, done.stdout
+        assert len(set(found.groups())) == 1, found.group(0)
+        if service == "intake":
+            assert int(found.group(1)) >= decided > 100
+    refused_late = [e for e in played.events if e["type"] == "InscriptionRejected"]
+    assert any(
+        r["code"] == "inscription_closed" for e in refused_late for r in e["refusals"]
+    )  # the round holds decisions at the deadline, which verify re-evaluated
+
+
+async def test_a_log_encrypted_at_rest_is_verified_through_its_key(
+    servers: Servers, isolation: Isolation
+) -> None:
+    key = base64.b64encode(bytes(range(32))).decode()
+    schema = f"{isolation.schema_prefix}intake"
+    store = EventStore(servers.database_url, schema, cipher_key=key)
+    store.migrate()
+    opened = REGISTRY.parse(EXAMPLES["RoundOpened"])
+    assert isinstance(opened, Event)
+    store.append(
+        [
+            NewEvent(uuid.uuid4(), 1, opened.model_copy(update={"event_id": uuid.uuid4()}))
+            for _ in range(3)
+        ]
+    )
+    store.close()
+
+    async def found() -> list[tuple[int | None, str | None, str]]:
+        report = await verify(
+            servers.database_url,
+            None,
+            isolation.topology,
+            isolation.schema_prefix,
+            ["intake"],
+            LogDecoder(cipher_key=key),
+        )
+        assert report.services[0].events == 3
+        return [(f.position, f.event_id, f.problem) for f in report.findings]
+
+    assert await found() == []
+    with psycopg.connect(servers.database_url, autocommit=True) as db:
+        db.execute(
+            sql.SQL(
+                "UPDATE {}.stored_events SET state = set_byte(state, 20, get_byte(state, 20) # 1)"
+                " WHERE notification_id = 2"
+            ).format(sql.Identifier(schema))
+        )
+    [(position, event_id, _)] = [f for f in await found() if f[2].startswith("changed")]
+    assert position == 2 and event_id is None  # the changed ciphertext no longer decrypts

@@ -37,6 +37,8 @@ LOG = [
     event("ObjectionFiled", "2026-10-01T09:00:00+02:00"),
     event("ObjectionAnswered", "2026-10-16T12:00:00+02:00"),
     event("ContractSigned", "2026-12-01T10:00:00+01:00", rehearsal=REHEARSAL),
+    event("BudgetCeilingSet", "2026-12-15T10:00:00+01:00"),
+    event("BudgetReallocated", "2027-06-30T10:00:00+02:00"),
 ]
 
 
@@ -79,10 +81,18 @@ def test_before_the_inscription_deadline_nothing_is_assessed_yet() -> None:
 def test_the_whole_log_shows_answers_contracts_and_the_rehearsal_they_came_from() -> None:
     shown = replayed(None)
     region = shown["regions"]["amsterdam"]
-    assert shown["as_of"] == "2026-12-01T09:00:00+00:00"  # the last event's procedure time
+    assert shown["as_of"] == "2027-06-30T10:00:00+02:00"  # the last event's procedure time
     assert region["objections"][0]["answer"]["decision"] == "dismissed"
-    assert [c["budget_ceiling"] for c in region["contracts"]] == ["125000.00"]
+    [contract] = region["contracts"]
+    # The provisional ceiling signed, the definitive one set, then raised at the review.
+    assert contract["budget_ceiling"] == EXAMPLES["ContractSigned"]["provisional_budget_ceiling"]
+    assert contract["ceilings"] == {"2027": "150000.00"}
     assert shown["rehearsal"] == region["rehearsal"] == [REHEARSAL["rehearsal_id"]]
+
+
+def test_before_the_review_the_definitive_ceiling_stands() -> None:
+    [contract] = replayed(amsterdam(2027, 6, 1))["regions"]["amsterdam"]["contracts"]
+    assert contract["ceilings"] == {"2027": "130000.00"}
 
 
 def test_another_rounds_events_change_nothing() -> None:

@@ -105,3 +105,32 @@ def test_a_region_never_has_more_contracts_than_places() -> None:
     found = problems(places, *contracts)
     assert len(found) == 1
     assert "contract 4 in region amsterdam of round 2027-2028, which has 3 places" in found[0][1]
+
+
+def test_in_2018_2020_a_kort_geding_counts_from_the_original_outcome() -> None:
+    """002_ecc96e9cc94e3a31.txt: 20 calendar days after the outcome e-mail, not the answer."""
+    window = event(
+        "ObjectionWindowOpened",
+        "2017-09-15T12:00:00+02:00",
+        round_id="2018-2020",
+        opens_at="2017-09-15T12:00:00+02:00",
+        closes_at="2017-09-30T00:00:00+02:00",
+    )
+    filed = event(
+        "KortGedingFiled",
+        "2017-10-05T23:59:59+02:00",
+        round_id="2018-2020",
+        objection_id=None,
+        closes_at="2017-10-06T00:00:00+02:00",
+    )
+    assert problems(window, filed) == []
+    late = {**filed, "occurred_at": "2017-10-06T00:00:00+02:00", "broker_time": None}
+    [(_, problem)] = problems(window, late)
+    assert "after its term (out of time from 2017-10-06T00:00:00+02:00)" in problem
+
+
+def test_a_region_never_has_ceilings_above_its_budget() -> None:
+    assert problems(event("BudgetCeilingSet", "2026-12-15T10:00:00+01:00")) == []
+    over = event("BudgetReallocated", "2027-06-30T10:00:00+02:00", region_total="500000.01")
+    [(_, problem)] = problems(over)
+    assert "total 500000.01, above its budget of 500000.00" in problem

@@ -12,7 +12,8 @@ so the broker must let each party publish only where it may:
 - `service-<name>`: publishes its events and dead letters, reads the procedure clock, and
   pulls from the streams it consumes (its durable consumers: create, pull, ack, and
   recreate from its tracked position after a restart);
-- `auditor`: reads any stream message by message, publishes nothing.
+- `auditor`: reads any stream (message by message, or in batches of direct reads),
+  publishes nothing.
 
 Every user also receives replies on `_INBOX.>` (JetStream acknowledges a publish there).
 The configuration is pure text built from data, so the same generator serves the
@@ -66,6 +67,7 @@ def nats_users(
                 "$JS.API.STREAM.NAMES",
                 "$JS.API.STREAM.INFO.*",
                 "$JS.API.STREAM.MSG.GET.*",
+                "$JS.API.DIRECT.GET.*",  # a stream's messages in batches, read only
             ),
         ),
     ]

@@ -167,14 +167,14 @@ WITH RECURSIVE inserted AS (
     INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)
     SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])
     RETURNING notification_id, originator_id, originator_version, topic, state
-), batch AS (
+), batch AS MATERIALIZED (  -- once: the recursion indexes into it
     SELECT array_agg(notification_id ORDER BY notification_id) AS ids,
            array_agg(sha256(convert_to(originator_id::text || E'\n' || originator_version
                      || E'\n' || topic || E'\n', 'UTF8') || state)
                      ORDER BY notification_id) AS contents
       FROM inserted
-), head AS (
-    SELECT 0 AS n, position, sha256 FROM {schema}.event_chain
+), head AS (  -- the last link (by the primary key's index), else the genesis
+    (SELECT 0 AS n, position, sha256 FROM {schema}.event_chain ORDER BY position DESC LIMIT 1)
      UNION ALL SELECT 0, 0, decode(repeat('00', 32), 'hex')
      ORDER BY position DESC LIMIT 1
 ), links (n, position, notification_id, prev, sha256) AS (

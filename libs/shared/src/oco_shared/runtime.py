@@ -16,6 +16,7 @@ import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -35,7 +36,7 @@ from oco_shared.clock import Clock, SystemClock
 from oco_shared.eventstore import EventStore
 from oco_shared.handling import Incoming, ReceiptClock, Route
 from oco_shared.messaging.checkpoint import ChainCheckpointer
-from oco_shared.messaging.consumer import BatchConsumer
+from oco_shared.messaging.consumer import LATEST, BatchConsumer
 from oco_shared.messaging.log import Wakeup
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 from oco_shared.messaging.projector import Projection, Projector
@@ -97,6 +98,9 @@ class Subscription:
 
     upstream: Upstream
     route: Route
+    # Routes of the same service whose upstream is recorded up to a message's receipt
+    # before it is judged: what arrives on two subjects keeps the order it was received in.
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,12 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.supervisor.start(consumer)
+        by_route = {consumer.route.name: consumer for consumer in self.consumers}
+        for subscription in definition.subscriptions:
+            if subscription.route.name in by_route:
+                by_route[subscription.route.name].waits_for = tuple(
+                    by_route[name] for name in subscription.after if name in by_route
+                )
         if definition.deadlines is not None and "consumers" in settings.roles:
             self.ticker = DeadlineTicker(
                 service=self.service,
@@ -243,6 +253,7 @@ class ServiceRuntime:
                 wakeup=wakeup,
                 timeline=self.timeline,
                 follower=clock,
+                drained=self._drained,
                 tick_seconds=settings.tick_seconds,
             )
             self.supervisor.start(self.ticker)
@@ -269,6 +280,11 @@ class ServiceRuntime:
         if current is not None and current.definition.is_rehearsal and not self.settings.rehearsal:
             await self.broker.stop()
             raise StartupError(rehearsal_refusal(current))
+
+    def _drained(self) -> datetime:
+        """Every message received before the instant returned is recorded by every
+        consumer here (one whose fetcher runs in another replica cannot be seen)."""
+        return min((c.drained_until() for c in self.consumers), default=LATEST)
 
     def _procedure_receipt(self, incoming: Incoming) -> ProcedureInstant:
         return self.timeline.judge(incoming.received_at)

@@ -198,6 +198,7 @@ async def test_probes_and_metrics_answer_over_http(runtime: ServiceRuntime) -> N
             "relay": "running",
             "consumer:from-source": "running",
             "streams": "running",
+            "checkpoints": "running",
         }
         assert (
             ready["tasks"]["relay"]["lag"] == 0

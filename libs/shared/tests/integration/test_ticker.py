@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from oco_shared.clock import FixedClock
@@ -45,7 +45,9 @@ class Tickers:
         self.store, self.database_url, self.clock = store, database_url, clock
         self.running: list[tuple[Supervisor, DeadlineTicker]] = []
 
-    def start(self) -> DeadlineTicker:
+    def start(
+        self, drained: Callable[[], datetime] = lambda: datetime.max.replace(tzinfo=UTC)
+    ) -> DeadlineTicker:
         ticker = DeadlineTicker(
             service="ticking",
             deadlines=WindowsClose(),
@@ -53,6 +55,7 @@ class Tickers:
             database_url=self.database_url,
             clock=self.clock,
             wakeup=Wakeup(),
+            drained=drained,
             tick_seconds=0.05,
         )
         supervisor = Supervisor()
@@ -125,3 +128,19 @@ async def test_a_restart_raises_every_deadline_missed_while_down_exactly_once(
     await until(lambda: again.position >= 4 and again.ticks > 3)
     assert len(closings(store)) == 2
     assert restarted.recorded == 2 and again.recorded == 0
+
+
+async def test_a_passed_deadline_waits_until_the_consumers_recorded_what_came_before_it(
+    store: EventStore, tickers: Tickers
+) -> None:
+    consumers_drained_at = datetime.min.replace(tzinfo=UTC)  # a consumer busy with a backlog
+    aggregate = uuid.uuid4()
+    store.append([NewEvent(aggregate, 1, opened())])
+    tickers.clock.set(CLOSES + timedelta(minutes=1))
+    ticker = tickers.start(drained=lambda: consumers_drained_at)
+    await until(lambda: ticker.position >= 1 and ticker.ticks > 5)
+    assert closings(store) == [] and ticker.status()["waiting_for_consumers"]
+
+    consumers_drained_at = datetime.now(UTC)  # its next pull found nothing waiting
+    await until(lambda: len(closings(store)) == 1)
+    assert closings(store)[0].occurred_at == CLOSES

@@ -5,11 +5,16 @@ real-time rate, jumped forward from phase to phase, so the months of a round pas
 seconds and no act lands near a deadline by chance); then every act is published on its
 documented subject, as the party it comes from (with the embedded stack: the `portal`
 user, or the office user of its uitvoerder), and the player waits until each act has its
-outcome (an event it caused, or a dead letter) and the services have gone quiet.
+outcome (an event it caused, or a dead letter), every service's consumers have caught up
+and the services have gone quiet.
 
 A phase that reacts to what the services decided gets the events heard so far; one that
 follows deadlines first lets the services' tickers record what the moved clock made due
 (windows closed, terms passed), so its acts come after those in every run.
+
+It rides out a broker that goes away and comes back (the fault tests): its clients
+reconnect, a message the broker did not acknowledge is sent again under the same message
+id, and it reads what the services recorded from their streams, not from live subjects.
 """
 
 from __future__ import annotations

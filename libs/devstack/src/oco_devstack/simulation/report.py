@@ -11,8 +11,8 @@ from typing import Any
 
 def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per region, its latest published selection: places, who was selected, who was
-    rejected and why, and whether a lot decided; each objection, kort geding and contract
-    with what came of it."""
+    rejected and why, whether a lot decided; each objection and kort geding with what came
+    of it; and who signed a contract there."""
     latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["type"] == "SelectionPublished":
@@ -24,7 +24,10 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         events, ("ObjectionFiled", "filed"), "ObjectionRejected", _objection_decisions(events)
     )
     kort_gedingen = _outcomes(events, ("KortGedingFiled", "filed"), "KortGedingRejected")
-    contracts = _outcomes(events, ("ContractSigned", "signed"), "ContractRefused")
+    contracts: dict[str, list[str]] = {}
+    for event in events:
+        if event["type"] == "ContractSigned":
+            contracts.setdefault(event["region_code"], []).append(event["provider"]["id"])
     return {
         region: {
             "edition": publication["edition"],
@@ -41,7 +44,7 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "late": publication["late"],
             "objections": objections.get(region, []),
             "kort_gedingen": kort_gedingen.get(region, []),
-            "contracts": contracts.get(region, []),
+            "contracts": sorted(contracts.get(region, [])),
         }
         for region, publication in sorted(latest.items())
     }
@@ -62,7 +65,7 @@ def _outcomes(
     rejected: str,
     decisions: dict[str, str] | None = None,
 ) -> dict[str, list[str]]:
-    """Per region, "<provider> <what came of it>" for each act: its answer where
+    """Per region, "<provider> <what came of it>" for each filing: its answer where
     `decisions` has one, else the word for the `accepted` event type, or `refused` with
     the refusal codes."""
     found: dict[str, list[str]] = {}
@@ -128,7 +131,7 @@ def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]
             + (f"; rejected: {rejected}" if rejected else "")
             + _listed("objections", outcome["objections"])
             + _listed("kort gedingen", outcome["kort_gedingen"])
-            + _listed("contracts", outcome["contracts"])
+            + (f"; {len(outcome['contracts'])} contracts" if outcome["contracts"] else "")
         )
     print("events: " + ", ".join(f"{k} {v}" for k, v in event_counts(events).items()))
     print("refusals: " + ", ".join(f"{k} {v}" for k, v in refusal_counts(events).items()))

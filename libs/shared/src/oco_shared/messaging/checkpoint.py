@@ -42,9 +42,11 @@ class ChainCheckpointer:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.state = "running"
-        while not stop.is_set():
-            await asyncio.to_thread(self.checkpoint)
+        while True:  # the first after one interval: a start records nothing by itself
             await wait_or_stop(stop, self.interval_seconds)
+            if stop.is_set():
+                return
+            await asyncio.to_thread(self.checkpoint)
 
     def checkpoint(self) -> ChainCheckpointed | None:
         """Record the head, unless the log holds nothing new since the last checkpoint."""

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -50,6 +51,12 @@ from oco_shared.handling import (
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
 
 log = structlog.get_logger(__name__)
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+# How far this host's clock may be behind the broker's, when an empty pull is compared
+# with the broker's receipt times.
+BROKER_CLOCK_MARGIN = timedelta(seconds=0.5)
 
 
 def advisory_key(name: str) -> int:
@@ -128,6 +135,14 @@ class BatchConsumer:
         self.handled = 0
         self.last_position = 0
         self.lag = 0  # messages waiting upstream, as the broker last said
+        # When (this host's clock) the last pull that found nothing began: every message
+        # the broker held before then is recorded.
+        self.drained_at = EARLIEST
+        # Consumers of the same service whose upstream must be recorded up to a message's
+        # receipt before it is judged (an objection after the publication it objects to).
+        self.waits_for: Sequence[BatchConsumer] = ()
+        self._in_hand_since: datetime | None = None  # receipt of the first message in hand
+        self._waiting_since: float | None = None
         self._failures: dict[int, tuple[int, str]] = {}
         self._solo = False
 
@@ -141,6 +156,7 @@ class BatchConsumer:
             "handled": self.handled,
             "position": self.last_position,
             "lag": self.lag,
+            "waiting_for_upstream": self._waiting_since is not None,
             "failing": {position: attempts for position, (attempts, _) in self._failures.items()},
         }
 
@@ -162,14 +178,53 @@ class BatchConsumer:
                 if lock.is_closed():
                     raise ConnectionError("the advisory lock's connection was lost")
                 if not pending:
+                    self._in_hand_since = None
                     pending = await self._fetch(subscription)
-                    continue
-                pending = await self._process(pending, stop)
+                else:
+                    ready = self._ready(pending)
+                    if not ready:
+                        await self._wait_for_upstream(pending, stop)
+                        continue
+                    self._waiting_since = None
+                    pending = await self._process(pending[:ready], stop) + pending[ready:]
+                self._in_hand_since = _received(pending[0]) if pending else None
         finally:
             if subscription is not None:
                 with contextlib.suppress(NatsError):
                     await subscription.unsubscribe()
             await close_quietly(lock)
+
+    def drained_until(self) -> datetime:
+        """Every message this consumer's upstream received before the instant returned is
+        recorded (messages are decided in upstream order). One waiting for its lock has its
+        fetcher in another replica, which this process cannot see: it holds nobody up."""
+        if self.state == "waiting_for_lock":
+            return LATEST
+        if self._in_hand_since is not None:
+            return self._in_hand_since
+        if self.drained_at == EARLIEST:
+            return EARLIEST  # no pull found nothing yet
+        return self.drained_at - BROKER_CLOCK_MARGIN
+
+    def _ready(self, pending: list[Msg]) -> int:
+        """How many of the messages in hand may be judged now: those received no later than
+        every consumer waited for has recorded its own upstream."""
+        if not self.waits_for:
+            return len(pending)
+        limit = min(consumer.drained_until() for consumer in self.waits_for)
+        return sum(1 for _ in itertools.takewhile(lambda m: _received(m) <= limit, pending))
+
+    async def _wait_for_upstream(self, pending: list[Msg], stop: asyncio.Event) -> None:
+        """A short wait; the server hears that the messages are still being worked on."""
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        elif now - self._waiting_since > self.ack_wait_seconds / 3:
+            self._waiting_since = now
+            for msg in pending:
+                with contextlib.suppress(NatsError):
+                    await msg.in_progress()
+        await wait_or_stop(stop, 0.05)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self.js()
@@ -210,10 +265,14 @@ class BatchConsumer:
         it expires, so the first message is pulled alone and the rest (the server says how
         many wait behind it) in a second pull that returns at once.
         """
+        started = datetime.now(UTC)
         try:
             fetched = await subscription.fetch(1, timeout=1.0)
-        except (TimeoutError, NatsError):
-            return []  # nothing waiting, or the broker is away: nats-py reconnects by itself
+        except TimeoutError:  # nats-py's own TimeoutError is one too
+            self.drained_at = started  # nothing was waiting
+            return []
+        except NatsError:
+            return []  # the broker is away: nats-py reconnects by itself
         self.lag = fetched[-1].metadata.num_pending
         waiting = min(self.lag, self.batch_size - 1)
         if waiting:
@@ -332,6 +391,10 @@ class BatchConsumer:
                 except NatsError:
                     break
             await wait_or_stop(stop, min(remaining, self.ack_wait_seconds / 3))
+
+
+def _received(msg: Msg) -> datetime:
+    return msg.metadata.timestamp.astimezone(UTC)
 
 
 async def _ack(msg: Msg) -> None:

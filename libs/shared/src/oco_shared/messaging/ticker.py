@@ -14,8 +14,11 @@ which makes it idempotent:
   never recorded again (a second tick, a restart);
 - one ticker per service runs at a time (a PostgreSQL advisory lock), and a second writer
   would lose on the aggregate's version anyway (two replicas);
-- nothing is recorded before its instant; after a restart the log is read again from the
-  start, so every deadline missed meanwhile is raised, once.
+- nothing is recorded before its instant, nor before the service's consumers have
+  recorded every message the broker received until the tick (`drained`): a filing
+  received a second before a window closed is counted in its closing;
+- after a restart the log is read again from the start, so every deadline missed
+  meanwhile is raised, once.
 
 Replay never reads the wall clock: the event carries the deadline instant as its
 `occurred_at`, not the tick's time; on a rehearsal clock it is marked with the rehearsal.
@@ -26,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -35,7 +38,13 @@ import structlog
 
 from oco_shared.clock import Clock, require_aware
 from oco_shared.contract import Event
-from oco_shared.eventstore import BatchReader, EventStore, NewEvent, Recording
+from oco_shared.eventstore import (
+    BatchReader,
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    Recording,
+)
 from oco_shared.messaging.consumer import close_quietly, hold_advisory_lock
 from oco_shared.messaging.log import Wakeup, wait_for_wakeup
 from oco_shared.messaging.procedure_clock import ClockFollower, log_segments
@@ -142,6 +151,7 @@ class DeadlineTicker:
         wakeup: Wakeup,
         timeline: Timeline | None = None,
         follower: ClockFollower | None = None,
+        drained: Callable[[], datetime] = lambda: datetime.max.replace(tzinfo=UTC),
         tick_seconds: float = 1.0,
         batch_size: int = 1000,
     ) -> None:
@@ -154,6 +164,8 @@ class DeadlineTicker:
         self.woken = wakeup.subscribe()
         self.timeline = timeline
         self.follower = follower
+        self.drained = drained
+        self._due_seen_at: datetime | None = None
         self.tick_seconds = tick_seconds
         self.batch_size = batch_size
         self.state = "starting"
@@ -177,6 +189,7 @@ class DeadlineTicker:
             "watched": len(self.schedule),
             "next_due": next_at.isoformat() if next_at else None,
             "last_tick": self.last_tick.isoformat() if self.last_tick else None,
+            "waiting_for_consumers": self._due_seen_at is not None,
         }
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -220,21 +233,37 @@ class DeadlineTicker:
             log_segments(await self.follower.catch_up())
         now = self.clock.now()
         self.last_tick, self.ticks = now, self.ticks + 1
-        aggregates = self.schedule.pop_due(now)
-        if not aggregates:
+        next_at = self.schedule.next_at
+        if next_at is None or next_at > now.astimezone(UTC):
             return 0
+        # Something is due: first every message received until now must be recorded.
+        if self._due_seen_at is None:
+            self._due_seen_at = datetime.now(UTC)
+        if self.drained() < self._due_seen_at:
+            return 0
+        self._due_seen_at = None
+        aggregates = self.schedule.pop_due(now)
         stamp = self._stamp(now)
         try:
             count = await asyncio.to_thread(self._record, aggregates, now, stamp)
+        except ConcurrencyConflict as conflict:
+            # A consumer recorded in the same aggregate meanwhile: look again next tick,
+            # with what it recorded.
+            log.info("ticker.conflict", ticker=self.name, error=str(conflict)[:300])
+            count = 0
+            self._look_again(aggregates, now)
         except Exception:
-            for aggregate_id in aggregates:  # looked at again on the next tick
-                self.schedule.add(now, aggregate_id)
+            self._look_again(aggregates, now)
             raise
         if count:
             self.recorded += count
             self.wakeup.notify()
             log.info("ticker.recorded", ticker=self.name, count=count, now=now.isoformat())
         return count
+
+    def _look_again(self, aggregates: list[uuid.UUID], now: datetime) -> None:
+        for aggregate_id in aggregates:
+            self.schedule.add(now, aggregate_id)
 
     def _stamp(self, now: datetime) -> dict[str, Any]:
         """On a rehearsal clock, the rehearsal every raised event belongs to."""

@@ -89,6 +89,8 @@ class Topology:
                 deny_delete=True,
                 deny_purge=True,
                 allow_rollup_hdrs=False,
+                # The auditor reads a whole stream in batches (`$JS.API.DIRECT.GET`).
+                allow_direct=True,
                 max_bytes=max_bytes,
             )
 

@@ -54,6 +54,8 @@ SUBSCRIPTIONS = (
             refuse=handlers.refuse_message,
             aggregates=handlers.region_of_message,
         ),
+        # An objection after the publication it objects to; a kort geding after the answer.
+        after=("assessment", "office"),
     ),
     Subscription(
         office(OFFICE_SUBJECT),
@@ -64,5 +66,7 @@ SUBSCRIPTIONS = (
             refuse=handlers.refuse_message,
             aggregates=handlers.regions_of_round,
         ),
+        # An answer after the objection it answers.
+        after=("assessment", "portal"),
     ),
 )
