@@ -36,6 +36,7 @@ from nats.js.errors import NotFoundError
 from oco_shared.authority import PORTAL, PROVISIONER, office_user
 from oco_shared.commands.broker import connect_as
 from oco_shared.commands.portal import Destination, choose, destinations
+from oco_shared.messaging.consumer import BROKER_CLOCK_MARGIN
 from oco_shared.messaging.procedure_clock import set_procedure_clock
 from oco_shared.messaging.topology import SERVICES, Topology
 from oco_shared.procedure_time import rehearsal_definition
@@ -87,6 +88,19 @@ HEARTBEAT_SECONDS = 1.0
 PUBLISH_TIMEOUT_SECONDS = 2.0
 
 
+# A consumer's pull for messages waits this long when there are none
+# (`oco_shared.messaging.consumer.BatchConsumer._fetch`).
+PULL_SECONDS = 1.0
+
+
+def _tickers_quiet(settings: Settings) -> float:
+    """How long the services stay quiet, at most, before a ticker records what a moved
+    clock made due: a tick sees it due, the ticker waits until every consumer has pulled
+    and found nothing since (a pull that started before, then one after: two pulls, and
+    the margin for the broker's clock), and records on a following tick."""
+    return 2 * settings.tick_seconds + 2 * PULL_SECONDS + BROKER_CLOCK_MARGIN.total_seconds()
+
+
 async def _always() -> bool:
     return True
 
@@ -118,17 +132,15 @@ async def play(
         js = provisioner.jetstream()
         await _follow(js, topology, log)
         rehearsal = rehearsal_definition(scenario.round_id, scenario.phases[0].at, rate=1.0)
-        done, total = 0, scenario.acts
-        # Quiet for two ticks: a tick began after the clock moved, and what it recorded
-        # reached the streams.
-        ticks_quiet = 2 * settings.tick_seconds
+        done, total, moved = 0, scenario.acts, time.monotonic()
+        ticks_quiet = _tickers_quiet(settings)
         for phase in scenario.phases:
             deadline = time.monotonic() + phase_timeout
             clock = rehearsal.model_copy(update={"start": phase.at})
             setting = functools.partial(set_procedure_clock, js, topology, clock)
             await _again_until(deadline, "the rehearsal clock", setting)
+            moved = time.monotonic()
             if phase.settle_first:
-                moved = time.monotonic()
                 await _settle(
                     log, phase.milestone, (), js, topology, settled, ticks_quiet, deadline, moved
                 )
@@ -144,6 +156,9 @@ async def play(
                 log, phase.milestone, acts, js, topology, settled, quiet_seconds, deadline
             )
             progress(phase, done, total)
+        # What the last moves of the clock made due, heard before the round is over.
+        deadline = time.monotonic() + phase_timeout
+        await _settle(log, "the end", (), js, topology, settled, ticks_quiet, deadline, moved)
     finally:
         for client in (*parties.values(), provisioner):
             await client.close()

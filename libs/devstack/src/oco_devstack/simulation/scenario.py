@@ -50,8 +50,9 @@ Reaction = Callable[[Events], tuple[Act, ...]]
 class Phase:
     """Acts at one moment of procedure time: `acts` known beforehand, and what `react`
     makes of the events heard before the phase starts (the services decided them).
-    `settle_first`: the clock passed deadlines the services' tickers act on, so the player
-    lets them record those before the acts go out."""
+    `settle_first`: its acts depend on what the services' tickers record once the clock
+    passed a deadline (a contract needs the region's windows closed), so the player lets
+    them record it before the acts go out."""
 
     milestone: str
     at: datetime
@@ -608,7 +609,9 @@ def _day_before(closes_at: datetime) -> datetime:
     return _at(local(closes_at - timedelta(seconds=1)).date() - timedelta(days=1), 10)
 
 
-def _reacting(round_: Round, seed: int, name: str, at: datetime, decide: Decide) -> Phase:
+def _reacting(
+    round_: Round, seed: int, name: str, at: datetime, decide: Decide, settle_first: bool = False
+) -> Phase:
     """A phase whose acts follow from the events heard, with a random source and message
     ids of its own (seed and phase name): the same events give the same messages."""
 
@@ -616,7 +619,7 @@ def _reacting(round_: Round, seed: int, name: str, at: datetime, decide: Decide)
         build = _Round(round_, random.Random(f"{round_.id}:{seed}:{name}"))
         return tuple(decide(build, at, events))
 
-    return Phase(name, at, (), react=react, settle_first=True)
+    return Phase(name, at, (), react=react, settle_first=settle_first)
 
 
 def _of_type(events: Events, type_name: str) -> list[dict[str, Any]]:
@@ -873,9 +876,8 @@ def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterato
     after = objections_over
     if DeadlineCode.STANDSTILL in round_.deadlines:
         after = max(after, deadline_for(round_, DeadlineCode.STANDSTILL).closes_at)
-    yield _reacting(
-        round_, seed, "contracts signed", _at(local(after).date() + timedelta(days=1), 10), _signed
-    )
+    signing = _at(local(after).date() + timedelta(days=1), 10)
+    yield _reacting(round_, seed, "contracts signed", signing, _signed, settle_first=True)
     yield _reacting(
         round_, seed, "obligations met", _at(starts + timedelta(days=31), 10), _evidence
     )
@@ -896,6 +898,8 @@ def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterato
         )
     if DeadlineCode.BCMB_MEMBERSHIP in round_.deadlines:
         due = deadline_for(round_, DeadlineCode.BCMB_MEMBERSHIP).closes_at
+        # Nothing to send: the clock passes the term, the player's last wait hears what
+        # the tickers raise.
         yield _reacting(
             round_, seed, "BCMB membership term passed", due + timedelta(hours=1), _none
         )
