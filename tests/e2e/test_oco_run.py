@@ -37,6 +37,9 @@ def test_a_fresh_checkout_plays_the_sample_round_on_the_embedded_stack(data_dir:
     assert "lots drawn before a notary" in done.stdout
     assert "0 dead letters" in done.stdout and "embedded stack stopped" in done.stdout
     assert done.stdout.count(" selected") >= 31  # a line per region
+    # Then what an auditor does: every log verified, the round drawn.
+    assert "audit verify: 0 findings" in done.stdout
+    assert (data_dir / "sample-round.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_the_sample_round_plays_against_servers_of_the_operator(
@@ -46,6 +49,7 @@ def test_the_sample_round_plays_against_servers_of_the_operator(
     first = oco_run(env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "embedded stack" not in first.stdout
+    assert "audit verify: 0 findings" in first.stdout
     # The same seed again on the same log would be recognised and ignored: refused, said.
     again = oco_run(env)
     assert again.returncode == 1

@@ -3,8 +3,9 @@ rehearsal clock of the 2027-2028 round, read afterwards as the auditor's roles.
 
 - `intake_log`: portals send five inscriptions in time and one after the close, the
   chain head is checkpointed, and the relay publishes it all;
-- `round_log`: intake and assessment together: three inscriptions, then the office
-  fixes the places, assesses and scores every party, and publishes the selection."""
+- `round_log`: intake, assessment and objection together: three inscriptions, then the
+  office fixes the places, assesses and scores every party, and publishes the selection;
+  the rejected party objects, is answered, and reports a kort geding, all in time."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import nats
@@ -24,11 +26,13 @@ from assessment_support import all_verdicts, scores
 from intake_support import submission
 from oco_assessment.bootstrap import bootstrap as assessment
 from oco_intake.bootstrap import bootstrap
+from oco_objection.bootstrap import bootstrap as objection
 from oco_shared.addresses import embedded_user_url
 from oco_shared.authority import AUDITOR
 from oco_shared.messaging.checkpoint import ChainCheckpointer
 from oco_shared.messaging.topology import SERVICES
 from oco_shared.roles import drop_roles, provision_roles, role_name
+from oco_shared.rounds import load_round
 from oco_shared.settings import Settings
 from plumbing_support import Isolation, Servers, stream_count
 
@@ -142,6 +146,55 @@ def act(type_name: str, **fields: object) -> dict[str, object]:
     }
 
 
+def objection_message(type_name: str, actor: dict[str, str], **fields: object) -> dict[str, object]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "type": type_name,
+        "schema_version": 1,
+        "round_id": "2027-2028",
+        "sent_at": "2026-08-04T09:00:00+02:00",
+        "actor": actor,
+        **fields,
+    }
+
+
+def objected(provider: str) -> dict[str, object]:
+    """A party's objection through its portal, on the channel its outcome named."""
+    uitvoerder = load_round("2027-2028").uitvoerder_of("amsterdam")
+    assert uitvoerder is not None
+    return objection_message(
+        "SubmitObjection",
+        {"kind": "provider", "id": provider},
+        provider_id=provider,
+        region_code="amsterdam",
+        channel=uitvoerder.email or uitvoerder.name,
+        grounds="De ervaring in de regio is onjuist gewogen.",
+    )
+
+
+def answered(objection_id: str) -> dict[str, object]:
+    return objection_message(
+        "AnswerObjection",
+        {"kind": "zorgkantoor", "id": "jurist@zorgkantoor"},
+        objection_id=objection_id,
+        decision="dismissed",
+        answer="Het bezwaar is ongegrond: de ervaring is juist gewogen.",
+    )
+
+
+def kort_geding(provider: str, objection_id: str, summoned_on: date) -> dict[str, object]:
+    return objection_message(
+        "ReportKortGeding",
+        {"kind": "provider", "id": provider},
+        provider_id=provider,
+        region_code="amsterdam",
+        objection_id=objection_id,
+        court="Rechtbank Den Haag",
+        case_number="C/09/700001 KG ZA 26-1001",
+        summoned_on=str(summoned_on),
+    )
+
+
 @pytest.fixture
 async def round_log(
     servers: Servers, isolation: Isolation, auditor_roles: str
@@ -150,7 +203,8 @@ async def round_log(
     topology = isolation.topology
     oco(env, "rehearse", "start", "--round", "2027-2028", "--rate", "100")
     services = [
-        start(isolation.settings(servers, rehearsal=True)) for start in (bootstrap, assessment)
+        start(isolation.settings(servers, rehearsal=True))
+        for start in (bootstrap, assessment, objection)
     ]
     for service in services:
         await service.start()
@@ -191,6 +245,30 @@ async def round_log(
             await publish(office, topology.office_stream, message)
         # Cases, places, verdicts and assessments, scores, and the publication.
         await published(js, topology.service_stream("assessment"), 3 + 1 + 3 * 3 + 1)
+        # The rejected party objects in time, is answered, and goes to court in time.
+        objections = topology.service_stream("objection")
+        await published(js, objections, 3)  # a window per party
+        await publish(
+            topology.portal_subject("objection"), topology.portal_stream, objected("10000003")
+        )
+        await published(js, objections, 4)
+        filed = json.loads((await js.get_msg(objections, 4)).data)
+        assert filed["type"] == "ObjectionFiled", filed
+        await publish(
+            topology.office_subject("zilveren-kruis", "objection"),
+            topology.office_stream,
+            answered(filed["objection_id"]),
+        )
+        await published(js, objections, 5)
+        answer = json.loads((await js.get_msg(objections, 5)).data)
+        assert answer["type"] == "ObjectionAnswered", answer
+        summoned = datetime.fromisoformat(answer["occurred_at"]).date()
+        await publish(
+            topology.portal_subject("objection"),
+            topology.portal_stream,
+            kort_geding("10000003", filed["objection_id"], summoned),
+        )
+        await published(js, objections, 6)
     finally:
         await connection.close()
         for service in services:

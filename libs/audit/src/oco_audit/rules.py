@@ -11,7 +11,8 @@ are read) and says where a decision disagrees with the rule it should follow:
   refused as out of time only after that window closed (000_… 6 Bezwaar);
 - a kort geding is registered before its term, recorded by the answer it follows (or,
   where the round counts it from the outcome, 002_… 2018-2020, from the party's first
-  window), and refused as out of time only after it (000_… 6 Kort geding);
+  window), summoned no later than its last day, and refused as out of time by that
+  term (000_… 6 Kort geding);
 - a region never has more contracts than the places its selection published, and its
   ceilings together never exceed its budget.
 """
@@ -21,13 +22,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from oco_shared.contract.parts import RefusalCode
-from oco_shared.deadlines import Deadline, deadline_for, local
+from oco_shared.deadlines import ONE_SECOND, Deadline, deadline_for, local
 from oco_shared.rounds import DeadlineCode, load_round
 from oco_shared.rounds.loader import RoundFileError, UnknownRound
 from oco_shared.rounds.model import Trigger
@@ -312,17 +313,28 @@ class RuleCheck:
                 f"names closes_at {document['closes_at']}; the answer recorded the term"
                 f" {local(term).isoformat()}"
             )
+        last_day = local(term - ONE_SECOND).date()
+        if date.fromisoformat(document["summoned_on"]) > last_day:
+            yield f"summoned on {document['summoned_on']}, after its term's last day {last_day}"
 
     def _kort_geding_refused(self, document: Document) -> Iterator[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
             return
+        # Registered in time, it is refused still when summoned after the term, which the
+        # refusal does not record: what can be checked is the term it names.
         term = self._term(document)
-        occurred_at = when(document["occurred_at"])
-        if term is not None and occurred_at < term:
+        named = {
+            when(refusal["deadline"])
+            for refusal in document["refusals"]
+            if refusal["code"] == RefusalCode.KORT_GEDING_OUT_OF_TIME.value
+            and refusal.get("deadline")
+        }
+        if term is not None and named and named != {term}:
             yield (
-                f"refused as kort_geding_out_of_time at {local(occurred_at).isoformat()},"
-                f" within its term (out of time from {local(term).isoformat()})"
+                f"refused as kort_geding_out_of_time by a term out of time from"
+                f" {', '.join(sorted(local(t).isoformat() for t in named))}; the term recorded"
+                f" is out of time from {local(term).isoformat()}"
             )
 
     # The region's ceilings together never above its budget (domain.md, "Contracting

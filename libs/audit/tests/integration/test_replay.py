@@ -93,6 +93,27 @@ async def test_the_replay_of_the_whole_log_equals_the_read_models(round_log: Aud
     ]
     assert [p["outcome"] for p in region["parties"]] == ["selected", "selected", "rejected"]
 
+    listed = as_json(
+        round_log, "objection", "list", "--round", "2027-2028", env=service_env(round_log)
+    )
+    assert [
+        (o["objection_id"], o["provider_id"], o["edition"], datetime.fromisoformat(o["filed_at"]))
+        for o in listed
+    ] == [
+        (o["objection_id"], o["provider_id"], o["edition"], datetime.fromisoformat(o["filed_at"]))
+        for o in region["objections"]
+    ]
+    assert [o["answer"]["decision"] for o in region["objections"]] == ["dismissed"]
+    assert [(k["court"], k["case_number"]) for o in listed for k in o["kort_gedingen"]] == [
+        (k["court"], k["case_number"]) for k in region["kort_gedingen"]
+    ]
+    assert sorted(w["provider_id"] for w in region["windows"]) == [
+        "10000001",
+        "10000002",
+        "10000003",
+    ]
+    assert {w["state"] for w in region["windows"]} == {"open"}  # two weeks, not yet passed
+
 
 async def test_an_instant_before_and_after_the_inscription_deadline(
     intake_log: AuditedLog,

@@ -87,8 +87,14 @@ def test_a_kort_geding_counts_against_the_term_its_answer_recorded() -> None:
         answer, {**in_time, "occurred_at": "2026-10-31T00:00:00+01:00", "broker_time": None}
     )
     assert "after its term" in problem
-    [(_, problem)] = problems(answer, event("KortGedingRejected", "2026-10-20T10:00:00+02:00"))
-    assert "refused as kort_geding_out_of_time" in problem
+    [(_, problem)] = problems(answer, {**in_time, "summoned_on": "2026-10-31"})
+    assert "summoned on 2026-10-31, after its term's last day 2026-10-30" in problem
+    # Refused in time (summoned too late, which the refusal does not record): by its term.
+    refused = event("KortGedingRejected", "2026-10-20T10:00:00+02:00")
+    assert problems(answer, refused) == []
+    other_term = {**refused["refusals"][0], "deadline": "2026-11-07T00:00:00+01:00"}
+    [(_, problem)] = problems(answer, {**refused, "refusals": [other_term]})
+    assert "by a term out of time from 2026-11-07T00:00:00+01:00" in problem
 
 
 def test_a_region_never_has_more_contracts_than_places() -> None:
@@ -122,6 +128,7 @@ def test_in_2018_2020_a_kort_geding_counts_from_the_original_outcome() -> None:
         round_id="2018-2020",
         objection_id=None,
         closes_at="2017-10-06T00:00:00+02:00",
+        summoned_on="2017-10-05",
     )
     assert problems(window, filed) == []
     late = {**filed, "occurred_at": "2017-10-06T00:00:00+02:00", "broker_time": None}

@@ -207,12 +207,51 @@ def _sample_round(
         if late is not None:
             print(f"oco: not ready in time: {late}; the sample round is not played", flush=True)
             return 1
-        code = play_sample_round(settings, seed, "2027-2028")
+        code = play_sample_round(settings, seed, ROUND)
+        if code == 0:
+            code = _audit_the_round(settings)
         if not exit_when_done:
             print("the services stay up for exploration until Ctrl-C", flush=True)
         return code
 
     return play
+
+
+ROUND = "2027-2028"
+
+
+def _audit_the_round(settings: Settings) -> int:
+    """What an auditor would do next, as the auditor: verify every log (chains, stream
+    copies, decisions) and draw the round; 0 only when verify found nothing."""
+    env = {name: value for name, value in os.environ.items() if name != "OCO_NATS_URL"}
+    if settings.nats_url:  # the operator's servers: the auditor's addresses are theirs to set
+        env["OCO_NATS_URL"] = settings.nats_url
+    else:  # the embedded stack: its own auditor role, the broker's auditor user
+        env["OCO_DATABASE_URL"] = role_url(
+            settings.data_dir, role_name(settings.schema_prefix, AUDITOR)
+        )
+    picture = settings.data_dir / "sample-round.html"
+    steps = (
+        ("audit verify", ["audit", "verify"]),
+        ("timeline", ["audit", "timeline", "--round", ROUND, "--out", str(picture)]),
+    )
+    for what, arguments in steps:
+        done = subprocess.run(
+            [sys.executable, "-m", "oco_shared.cli", *arguments],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(f"oco: {what} found something (exit {done.returncode}):", flush=True)
+            print(done.stdout[-4000:], done.stderr[-2000:], sep="\n", flush=True)
+            return 1
+        last_line = done.stdout.strip().splitlines()[-1:] or [""]
+        print(f"{what}: {last_line[0]}", flush=True)
+    print(f"the round's timeline: {picture}", flush=True)
+    return 0
 
 
 async def _provision_streams(nats_url: str, settings: Settings) -> None:

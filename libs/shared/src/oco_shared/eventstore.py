@@ -474,10 +474,12 @@ class EventStore:
             return None
         return ChainHead(row["position"], bytes(row["sha256"]), self.decode_event(row["state"]))
 
-    def last_version(self, aggregate_id: uuid.UUID) -> int:
-        """The aggregate's last recorded version; 0 when it has none."""
+    def last_event(self, aggregate_id: uuid.UUID) -> tuple[int, Event] | None:
+        """The aggregate's last recorded version and event; None when it has none."""
         found = self.recorder.select_events(aggregate_id, desc=True, limit=1)
-        return found[0].originator_version if found else 0
+        if not found:
+            return None
+        return found[0].originator_version, self.decode_event(found[0].state)
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0

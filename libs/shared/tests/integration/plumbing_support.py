@@ -97,6 +97,16 @@ async def stream_count(js: JetStreamContext, stream: str) -> int:
         return 0
 
 
+async def outcome_count(js: JetStreamContext, stream: str, subjects: str) -> int:
+    """How many events a service's stream holds, without the records about the log."""
+    try:
+        info = await js.stream_info(stream, subjects_filter=subjects)
+    except NotFoundError:
+        return 0
+    by_subject = info.state.subjects or {}
+    return sum(n for subject, n in by_subject.items() if subject.split(".")[-1] not in LOG_RECORDS)
+
+
 async def wait_for_count(
     js: JetStreamContext, stream: str, at_least: int, timeout: float = 120
 ) -> int:
@@ -127,7 +137,8 @@ async def stream_messages(js: JetStreamContext, stream: str, subject: str) -> li
 
 
 # Records about the log itself (the chain's checkpoints), not outcomes of any message:
-# a service records one at start and every 30 s, so tests of outcomes leave them out.
+# a service records one every 1,000 events and after 10 quiet minutes, so tests of
+# outcomes leave them out.
 LOG_RECORDS = ("ChainCheckpointed",)
 
 

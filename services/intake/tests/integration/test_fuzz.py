@@ -28,7 +28,7 @@ from oco_intake.adapters.readmodel import list_inscriptions
 from oco_shared.contract.base import MAX_MESSAGE_BYTES
 from oco_shared.contract.events import ChainCheckpointed
 from oco_shared.handling import _identity_hint
-from plumbing_support import Isolation, Servers, stream_count
+from plumbing_support import Isolation, Servers, outcome_count, stream_count
 from portal_support import Portal
 
 pytestmark = pytest.mark.integration
@@ -241,9 +241,9 @@ async def _wait_for_outcomes(portal: Portal, total: int, timeout: float = 300) -
     deadline = time.monotonic() + timeout
     last_progress, longest, before = time.monotonic(), 0.0, -1
     while True:
-        done = await stream_count(portal.js, stream) + await stream_count(
-            portal.js, portal.topology.deadletter_stream
-        )
+        done = await outcome_count(
+            portal.js, stream, portal.topology.service_subjects("intake")
+        ) + await stream_count(portal.js, portal.topology.deadletter_stream)
         projected = portal.runtime.supervisor.report()["projector:inscriptions_view"]["position"]
         now = time.monotonic()
         if done + projected != before:

@@ -83,7 +83,8 @@ def _outcomes(
 
 
 # Records about the log itself, not the procedure: how many a run has depends on how long
-# it took (a chain head every 30 s), so two plays of one seed may differ in them.
+# it took (a chain head every 1,000 events, and after 10 quiet minutes), so two plays of
+# one seed may differ in them.
 LOG_RECORDS = frozenset({"ChainCheckpointed"})
 
 
