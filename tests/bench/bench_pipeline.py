@@ -502,7 +502,7 @@ async def sample_round_played(where: Servers) -> dict[str, Any]:
             services.stop()
     return {
         **rate(len(log.events), seconds),
-        "acts": scenario.acts,
+        "acts": log.sent,
         "phases": len(scenario.phases),
         "services": list(services.modules),
         "dead_letters": len(log.dead_letters),

@@ -8,6 +8,10 @@ user, or the office user of its uitvoerder), and the player waits until each act
 outcome (an event it caused, or a dead letter), every service's consumers have caught up
 and the services have gone quiet.
 
+A phase that reacts to what the services decided gets the events heard so far; one that
+follows deadlines first lets the services' tickers record what the moved clock made due
+(windows closed, terms passed), so its acts come after those in every run.
+
 It rides out a broker that goes away and comes back (the fault tests): its clients
 reconnect, a message the broker did not acknowledge is sent again under the same message
 id, and it reads what the services recorded from their streams, not from live subjects.
@@ -32,9 +36,11 @@ from nats.js.errors import NotFoundError
 from oco_shared.authority import PORTAL, PROVISIONER, office_user
 from oco_shared.commands.broker import connect_as
 from oco_shared.commands.portal import Destination, choose, destinations
+from oco_shared.messaging.consumer import BROKER_CLOCK_MARGIN
 from oco_shared.messaging.procedure_clock import set_procedure_clock
 from oco_shared.messaging.topology import SERVICES, Topology
 from oco_shared.procedure_time import rehearsal_definition
+from oco_shared.rounds import load_round
 from oco_shared.settings import Settings
 
 from oco_devstack.simulation.scenario import Act, Phase, Scenario
@@ -54,6 +60,7 @@ class Log:
     answered: set[str] = field(default_factory=set)
     last_heard: float = field(default_factory=time.monotonic)
     positions: set[tuple[str, int]] = field(default_factory=set)
+    sent: int = 0  # acts published, those made in reply to the services' decisions included
 
     async def hear(self, msg: Msg) -> None:
         position = (msg.metadata.stream, msg.metadata.sequence.stream)
@@ -81,6 +88,19 @@ HEARTBEAT_SECONDS = 1.0
 PUBLISH_TIMEOUT_SECONDS = 2.0
 
 
+# A consumer's pull for messages waits this long when there are none
+# (`oco_shared.messaging.consumer.BatchConsumer._fetch`).
+PULL_SECONDS = 1.0
+
+
+def _tickers_quiet(settings: Settings) -> float:
+    """How long the services stay quiet, at most, before a ticker records what a moved
+    clock made due: a tick sees it due, the ticker waits until every consumer has pulled
+    and found nothing since (a pull that started before, then one after: two pulls, and
+    the margin for the broker's clock), and records on a following tick."""
+    return 2 * settings.tick_seconds + 2 * PULL_SECONDS + BROKER_CLOCK_MARGIN.total_seconds()
+
+
 async def _always() -> bool:
     return True
 
@@ -102,27 +122,43 @@ async def play(
     provisioner = await connect_as(settings, PROVISIONER, reconnect=True)
     parties: dict[str, Client] = {}
     try:
-        # Every party connected before the first act: one that has to connect while the
-        # broker is away could not, and reconnecting clients ride out an outage.
-        for party in sorted({act.party for phase in scenario.phases for act in phase.acts}):
+        # Every party connected before the first act (the portal and each office of the
+        # round, whichever a reaction needs): one that has to connect while the broker is
+        # away could not, and reconnecting clients ride out an outage.
+        offices = {u.code for u in load_round(scenario.round_id).uitvoerders}
+        for party in sorted({"portal", *offices}):
             user = PORTAL if party == "portal" else office_user(party)
             parties[party] = await connect_as(settings, user, reconnect=True)
         js = provisioner.jetstream()
         await _follow(js, topology, log)
         rehearsal = rehearsal_definition(scenario.round_id, scenario.phases[0].at, rate=1.0)
-        done = 0
+        done, total, moved = 0, scenario.acts, time.monotonic()
+        ticks_quiet = _tickers_quiet(settings)
         for phase in scenario.phases:
             deadline = time.monotonic() + phase_timeout
             clock = rehearsal.model_copy(update={"start": phase.at})
             setting = functools.partial(set_procedure_clock, js, topology, clock)
             await _again_until(deadline, "the rehearsal clock", setting)
-            for act in phase.acts:
+            moved = time.monotonic()
+            if phase.settle_first:
+                await _settle(
+                    log, phase.milestone, (), js, topology, settled, ticks_quiet, deadline, moved
+                )
+            acts = phase.acts_after(log.events)
+            total += len(acts) - len(phase.acts)
+            for act in acts:
                 client = parties[act.party]
                 await _publish(client, topology, act, _destination(where, act), deadline)
                 done += 1
+                log.sent = done
                 published(done)
-            await _settle(log, phase, js, topology, settled, quiet_seconds, deadline)
-            progress(phase, done, scenario.acts)
+            await _settle(
+                log, phase.milestone, acts, js, topology, settled, quiet_seconds, deadline
+            )
+            progress(phase, done, total)
+        # What the last moves of the clock made due, heard before the round is over.
+        deadline = time.monotonic() + phase_timeout
+        await _settle(log, "the end", (), js, topology, settled, ticks_quiet, deadline, moved)
     finally:
         for client in (*parties.values(), provisioner):
             await client.close()
@@ -208,19 +244,21 @@ async def _caught_up(js: JetStreamContext, topology: Topology) -> bool:
 
 async def _settle(
     log: Log,
-    phase: Phase,
+    milestone: str,
+    acts: tuple[Act, ...],
     js: JetStreamContext,
     topology: Topology,
     settled: Callable[[], Awaitable[bool]],
     quiet_seconds: float,
     deadline: float,
+    since: float = 0.0,
 ) -> None:
-    """Until every act of the phase has its outcome, every consumer has caught up, and
-    nothing more is heard for a while (what the services decide from each other's events
+    """Until every act has its outcome, every consumer has caught up, and nothing more is
+    heard for a while since `since` (what the services decide from each other's events
     follows the outcomes)."""
-    busy = log.last_heard
+    busy = max(log.last_heard, since)
     while True:
-        waiting = [act for act in phase.acts if act.message_id not in log.answered]
+        waiting = [act for act in acts if act.message_id not in log.answered]
         busy = max(busy, log.last_heard)
         if not waiting and time.monotonic() - busy >= quiet_seconds:
             if await _caught_up(js, topology) and await settled():
@@ -228,7 +266,7 @@ async def _settle(
             busy = time.monotonic()  # something was still under way: quiet starts now
         if time.monotonic() > deadline:
             if not waiting:
-                raise Stalled(f"{phase.milestone}: the services did not catch up")
+                raise Stalled(f"{milestone}: the services did not catch up")
             names = ", ".join(f"{a.message['type']} {a.message_id}" for a in waiting[:5])
-            raise Stalled(f"{phase.milestone}: {len(waiting)} acts had no outcome ({names})")
+            raise Stalled(f"{milestone}: {len(waiting)} acts had no outcome ({names})")
         await asyncio.sleep(0.1)

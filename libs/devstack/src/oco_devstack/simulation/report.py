@@ -11,7 +11,8 @@ from typing import Any
 
 def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per region, its latest published selection: places, who was selected, who was
-    rejected and why, whether a lot decided; and who signed a contract there."""
+    rejected and why, whether a lot decided; each objection and kort geding with what came
+    of it; and who signed a contract there."""
     latest: dict[str, dict[str, Any]] = {}
     for event in events:
         if event["type"] == "SelectionPublished":
@@ -19,6 +20,10 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if region not in latest or event["edition"] > latest[region]["edition"]:
                 latest[region] = event
     lots = {event["region_code"] for event in events if event["type"] == "LotDrawn"}
+    objections = _outcomes(
+        events, ("ObjectionFiled", "filed"), "ObjectionRejected", _objection_decisions(events)
+    )
+    kort_gedingen = _outcomes(events, ("KortGedingFiled", "filed"), "KortGedingRejected")
     contracts: dict[str, list[str]] = {}
     for event in events:
         if event["type"] == "ContractSigned":
@@ -37,10 +42,44 @@ def region_report(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             },
             "lot": region in lots,
             "late": publication["late"],
+            "objections": objections.get(region, []),
+            "kort_gedingen": kort_gedingen.get(region, []),
             "contracts": sorted(contracts.get(region, [])),
         }
         for region, publication in sorted(latest.items())
     }
+
+
+def _objection_decisions(events: list[dict[str, Any]]) -> dict[str, str]:
+    """The answer to each objection, by objection id."""
+    return {
+        str(event["objection_id"]): event["decision"] + (" late" if event["late"] else "")
+        for event in events
+        if event["type"] == "ObjectionAnswered"
+    }
+
+
+def _outcomes(
+    events: list[dict[str, Any]],
+    accepted: tuple[str, str],
+    rejected: str,
+    decisions: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """Per region, "<provider> <what came of it>" for each filing: its answer where
+    `decisions` has one, else the word for the `accepted` event type, or `refused` with
+    the refusal codes."""
+    found: dict[str, list[str]] = {}
+    for event in events:
+        if event["type"] == accepted[0]:
+            what = (decisions or {}).get(str(event.get("objection_id")), accepted[1])
+        elif event["type"] == rejected:
+            what = "refused " + ",".join(sorted(r["code"] for r in event["refusals"]))
+        else:
+            continue
+        found.setdefault(event.get("region_code") or "", []).append(
+            f"{event.get('provider_id')} {what}"
+        )
+    return {region: sorted(lines) for region, lines in found.items()}
 
 
 # Records about the log itself, not the procedure: how many a run has depends on how long
@@ -51,9 +90,7 @@ LOG_RECORDS = frozenset({"ChainCheckpointed"})
 
 def event_counts(events: list[dict[str, Any]]) -> dict[str, int]:
     """How many events of each procedure type (records about the log left out)."""
-    return dict(
-        sorted(Counter(e["type"] for e in events if e["type"] not in LOG_RECORDS).items())
-    )
+    return dict(sorted(Counter(e["type"] for e in events if e["type"] not in LOG_RECORDS).items()))
 
 
 def refusal_counts(events: list[dict[str, Any]]) -> dict[str, int]:
@@ -91,8 +128,15 @@ def print_report(report: dict[str, dict[str, Any]], events: list[dict[str, Any]]
         print(
             f"{region:<28} {len(outcome['selected'])}/{outcome['places']} selected"
             + (" after a lot" if outcome["lot"] else "")
+            + (f" (edition {outcome['edition']})" if outcome["edition"] > 1 else "")
             + (f"; rejected: {rejected}" if rejected else "")
+            + _listed("objections", outcome["objections"])
+            + _listed("kort gedingen", outcome["kort_gedingen"])
             + (f"; {len(outcome['contracts'])} contracts" if outcome["contracts"] else "")
         )
     print("events: " + ", ".join(f"{k} {v}" for k, v in event_counts(events).items()))
     print("refusals: " + ", ".join(f"{k} {v}" for k, v in refusal_counts(events).items()))
+
+
+def _listed(what: str, lines: list[str]) -> str:
+    return f"; {what}: {', '.join(lines)}" if lines else ""

@@ -1,10 +1,15 @@
 """A sample procurement round, generated from a seed: who inscribes where, what goes wrong,
-how the zorgkantoren judge. Pure: the same seed gives the same round, message for message.
+how the zorgkantoren judge, who objects and goes to court, what the contracts come to.
+Pure: the same seed gives the same round, message for message.
 
 A scenario is a list of phases in procedure time; each phase holds the acts the portals
 and the zorgkantoren perform at that moment, as the contract's messages. The player
 (`oco_devstack.simulation.player`) moves the rehearsal clock to each phase and publishes
 its acts on their documented subjects.
+
+What follows the selection depends on what the services decided (who was rejected, which
+objection was filed, which region reopened): those phases `react` to the events heard so
+far, still purely: the same events and seed give the same messages.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from oco_shared.rounds import MilestoneCode, Round, load_round
+from oco_shared.deadlines import deadline_for, local
+from oco_shared.rounds import DeadlineCode, MilestoneCode, Round, Trigger, load_round
 from oco_shared.rounds.model import AMSTERDAM
 
 PORTAL = "portal"
@@ -35,11 +42,26 @@ class Act:
         return str(self.message["message_id"])
 
 
+Events = Sequence[dict[str, Any]]
+Reaction = Callable[[Events], tuple[Act, ...]]
+
+
 @dataclass(frozen=True)
 class Phase:
+    """Acts at one moment of procedure time: `acts` known beforehand, and what `react`
+    makes of the events heard before the phase starts (the services decided them).
+    `settle_first`: its acts depend on what the services' tickers record once the clock
+    passed a deadline (a contract needs the region's windows closed), so the player lets
+    them record it before the acts go out."""
+
     milestone: str
     at: datetime
     acts: tuple[Act, ...]
+    react: Reaction | None = field(default=None, compare=False)
+    settle_first: bool = False
+
+    def acts_after(self, events: Events) -> tuple[Act, ...]:
+        return self.acts + (self.react(events) if self.react else ())
 
 
 @dataclass(frozen=True)
@@ -159,8 +181,9 @@ def sample_round(seed: int, round_id: str = "2027-2028") -> Scenario:
             ),
         ),
         *_assessment(build, providers, assessing),
+        *_after_selection(round_, seed),
     ]
-    return Scenario(round_id, seed, tuple(phase for phase in phases if phase.acts))
+    return Scenario(round_id, seed, tuple(phase for phase in phases if phase.acts or phase.react))
 
 
 def _providers(round_: Round, rng: random.Random) -> list[Provider]:
@@ -308,7 +331,7 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
     round_ = build.round
     rng = build.rng
     places_on, verdicts_on = starts + timedelta(days=1), starts + timedelta(days=14)
-    planned = round_.milestones[MilestoneCode.OUTCOME_PUBLISHED].date
+    published, lots_drawn = _publication_times(round_)
     places: dict[str, int] = {}
     place_acts, verdict_acts, score_acts, publish_acts, lot_acts = [], [], [], [], []
     request_acts, answer_acts = [], []
@@ -382,7 +405,7 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
                     uitvoerder.code,
                     build.message(
                         "PublishSelection",
-                        _at(planned - timedelta(days=3), 10),
+                        published,
                         office,
                         region_code=region.code,
                         provisional_budget_ceiling=f"{rng.randint(60, 240) * 1000}.00",
@@ -395,7 +418,7 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
                         uitvoerder.code,
                         build.message(
                             "RecordLotDrawn",
-                            _at(planned - timedelta(days=1), 10),
+                            lots_drawn,
                             office,
                             region_code=region.code,
                             drawn_order=rng.sample(tied, len(tied)),
@@ -410,8 +433,15 @@ def _assessment(build: _Round, providers: list[Provider], starts: date) -> Itera
     )
     yield Phase("suitability assessed", _at(verdicts_on, 10), tuple(verdict_acts))
     yield Phase("selection criteria scored", _at(verdicts_on, 14), tuple(score_acts))
-    yield Phase("selection published", _at(planned - timedelta(days=3), 10), tuple(publish_acts))
-    yield Phase("lots drawn before a notary", _at(planned - timedelta(days=1), 10), tuple(lot_acts))
+    yield Phase("selection published", published, tuple(publish_acts))
+    yield Phase("lots drawn before a notary", lots_drawn, tuple(lot_acts))
+
+
+def _publication_times(round_: Round) -> tuple[datetime, datetime]:
+    """When the zorgkantoren publish (three days before the planned date) and when the
+    regions that wait for a lot publish (the day before)."""
+    planned = round_.milestones[MilestoneCode.OUTCOME_PUBLISHED].date
+    return _at(planned - timedelta(days=3), 10), _at(planned - timedelta(days=1), 10)
 
 
 def _document_request(
@@ -505,3 +535,491 @@ def _scores(
             for n, c in enumerate(criteria)
         ]
     return scores, tied
+
+
+# After the selection: objections, answers, a reopened region, kort gedingen. Who may
+# object depends on whom the services rejected, so these phases react to the events heard.
+
+COURT = "Rechtbank Den Haag"
+# 000_d8e1bdfab127271e.txt 6: objections through any other channel are not dealt with.
+WRONG_CHANNEL = "per post"
+UPHELD = ("upheld", "partially_upheld")
+Decide = Callable[["_Round", datetime, Events], Iterator[Act]]
+
+
+def _after_selection(round_: Round, seed: int) -> list[Phase]:
+    """The objection phases in order of time, then the contracts once the reopened
+    region's new windows closed too."""
+    objections, republished = _objections(round_, seed)
+    in_order = sorted(objections, key=lambda phase: phase.at)
+    over = max(in_order[-1].at, deadline_for(round_, DeadlineCode.OBJECTION, republished).closes_at)
+    return [*in_order, *_contracting(round_, seed, over)]
+
+
+def _objections(round_: Round, seed: int) -> tuple[list[Phase], datetime]:
+    """Times from the round's rules (`deadline_for`): objections the day before the
+    earliest window closes, late ones an hour after the latest closed; answers two days
+    before the answer deadline; the reopened region assessed again and published the day
+    after; kort gedingen on the last day of the earliest term, one an hour after the
+    latest term closed (counted from the answer, or from the outcome where the round says).
+    Returns the phases and when the reopened region's next edition is published."""
+    published, lots_drawn = _publication_times(round_)
+    windows_close = deadline_for(round_, DeadlineCode.OBJECTION, published).closes_at
+    last_window_closes = deadline_for(round_, DeadlineCode.OBJECTION, lots_drawn).closes_at
+    answer_due = deadline_for(round_, DeadlineCode.OBJECTION_ANSWER).closes_at
+    answered = _at(local(answer_due).date() - timedelta(days=2), 10)
+    after_answer = round_.deadlines[DeadlineCode.KORT_GEDING].counts_from is (
+        Trigger.OBJECTION_ANSWERED
+    )
+    earliest_term, latest_term = (
+        deadline_for(round_, DeadlineCode.KORT_GEDING, answered if after_answer else outcome)
+        for outcome in (published, lots_drawn)
+    )
+    republished = answered + timedelta(days=1, hours=4)
+    phases = [
+        _reacting(round_, seed, "objections filed", _day_before(windows_close), _filed_in_time),
+        _reacting(
+            round_, seed, "objections out of time", last_window_closes + timedelta(hours=1), _late
+        ),
+        _reacting(round_, seed, "objections answered", answered, _answers),
+        _reacting(
+            round_, seed, "reopened region assessed", answered + timedelta(days=1), _reassessed
+        ),
+        _reacting(
+            round_,
+            seed,
+            "reopened region published",
+            republished,
+            _republished,
+        ),
+        _reacting(round_, seed, "kort gedingen", _day_before(earliest_term.closes_at), _summoned),
+        _reacting(
+            round_,
+            seed,
+            "kort geding out of time",
+            latest_term.closes_at + timedelta(hours=1),
+            _summoned_late,
+        ),
+    ]
+    return phases, republished
+
+
+def _day_before(closes_at: datetime) -> datetime:
+    """10:00 on the day before a deadline's first instant out of time: well inside it."""
+    return _at(local(closes_at - timedelta(seconds=1)).date() - timedelta(days=1), 10)
+
+
+def _reacting(
+    round_: Round, seed: int, name: str, at: datetime, decide: Decide, settle_first: bool = False
+) -> Phase:
+    """A phase whose acts follow from the events heard, with a random source and message
+    ids of its own (seed and phase name): the same events give the same messages."""
+
+    def react(events: Events) -> tuple[Act, ...]:
+        build = _Round(round_, random.Random(f"{round_.id}:{seed}:{name}"))
+        return tuple(decide(build, at, events))
+
+    return Phase(name, at, (), react=react, settle_first=settle_first)
+
+
+def _of_type(events: Events, type_name: str) -> list[dict[str, Any]]:
+    """The events of one type in an order two runs share: region, provider, then the
+    message that caused it (event ids are drawn anew in every run)."""
+    return sorted(
+        (e for e in events if e["type"] == type_name),
+        key=lambda e: (
+            e.get("region_code") or "",
+            e.get("provider_id") or "",
+            str(e.get("causation_id")),
+        ),
+    )
+
+
+def _publications(events: Events) -> dict[str, dict[str, Any]]:
+    """Each region's latest edition of its selection, by region."""
+    latest: dict[str, dict[str, Any]] = {}
+    for event in _of_type(events, "SelectionPublished"):
+        region = event["region_code"]
+        if region not in latest or event["edition"] > latest[region]["edition"]:
+            latest[region] = event
+    return dict(sorted(latest.items()))
+
+
+def _rejected(publications: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(region, provider) of every rejected party, in order."""
+    return [
+        (region, outcome["provider_id"])
+        for region, publication in publications.items()
+        for outcome in sorted(publication["outcomes"], key=lambda o: o["provider_id"])
+        if outcome["outcome"] == "rejected"
+    ]
+
+
+def _reopenable(publications: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
+    """The first party found unsuitable in a region without competition that has a place
+    left for it: upholding its objection changes the selection without a new ranking."""
+    for region, publication in publications.items():
+        outcomes = sorted(publication["outcomes"], key=lambda o: o["provider_id"])
+        rejected = [o for o in outcomes if o["outcome"] == "rejected"]
+        selected = len(outcomes) - len(rejected)
+        if (
+            rejected
+            and all(o["reason"] == "unsuitable" for o in rejected)
+            and selected + 1 <= publication["places"]
+        ):
+            return region, rejected[0]["provider_id"]
+    return None
+
+
+def _by_provider(
+    build: _Round, type_name: str, at: datetime, provider: str, region: str, **fields: Any
+) -> Act:
+    """A provider's message about its own place in a region, through the portal."""
+    return Act(
+        PORTAL,
+        build.message(
+            type_name,
+            at,
+            ("provider", provider),
+            provider_id=provider,
+            region_code=region,
+            **fields,
+        ),
+    )
+
+
+def _objection(build: _Round, at: datetime, region: str, provider: str, channel: str) -> Act:
+    return _by_provider(
+        build,
+        "SubmitObjection",
+        at,
+        provider,
+        region,
+        channel=channel,
+        grounds="De beoordeling van de geschiktheid is onjuist.",
+    )
+
+
+def _filed_in_time(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """About half the rejected parties object on the channel their outcome named (the
+    party whose objection will be upheld always does); one other on a wrong channel; one
+    provider objects in a region where it is no party."""
+    publications = _publications(events)
+    reopenable = _reopenable(publications)
+    silent = []
+    for region, provider in _rejected(publications):
+        if (region, provider) == reopenable or build.rng.random() < 0.5:
+            yield _objection(build, at, region, provider, publications[region]["objection_channel"])
+        else:
+            silent.append((region, provider))
+    if silent:
+        yield _objection(build, at, *build.rng.choice(silent), WRONG_CHANNEL)
+    region = build.rng.choice(sorted(publications))
+    parties = {o["provider_id"] for o in publications[region]["outcomes"]}
+    others = sorted(
+        {o["provider_id"] for p in publications.values() for o in p["outcomes"]} - parties
+    )
+    if others:
+        channel = publications[region]["objection_channel"]
+        yield _objection(build, at, region, build.rng.choice(others), channel)
+
+
+def _late(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Three rejected parties that had not objected do so once their window closed."""
+    publications = _publications(events)
+    tried = {
+        (e["region_code"], e["provider_id"])
+        for kind in ("ObjectionFiled", "ObjectionRejected")
+        for e in _of_type(events, kind)
+    }
+    waited = [party for party in _rejected(publications) if party not in tried]
+    for region, provider in build.rng.sample(waited, min(3, len(waited))):
+        yield _objection(build, at, region, provider, publications[region]["objection_channel"])
+
+
+def _answers(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Each office answers every objection filed with it: dismissed, but for the one party
+    that turns out suitable after all."""
+    reopenable = _reopenable(_publications(events))
+    for filed in _of_type(events, "ObjectionFiled"):
+        upheld = (filed["region_code"], filed["provider_id"]) == reopenable
+        office = filed["uitvoerder_code"]
+        yield Act(
+            office,
+            build.message(
+                "AnswerObjection",
+                at,
+                ("zorgkantoor", office),
+                objection_id=filed["objection_id"],
+                decision="upheld" if upheld else "dismissed",
+                answer="Het bezwaar is gegrond: de eis is wel aangetoond."
+                if upheld
+                else "Het bezwaar is ongegrond.",
+            ),
+        )
+
+
+def _reopened(events: Events) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each region an upheld objection reopened, with that objection as filed."""
+    filed = {e["objection_id"]: e for e in _of_type(events, "ObjectionFiled")}
+    for reopened in _of_type(events, "SelectionReopened"):
+        yield reopened, filed[reopened["objection_id"]]
+
+
+def _reassessed(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The objector's verdicts corrected: every requirement met."""
+    for reopened, objection in _reopened(events):
+        office = objection["uitvoerder_code"]
+        yield Act(
+            office,
+            build.message(
+                "AssessSuitability",
+                at,
+                ("zorgkantoor", office),
+                provider_id=objection["provider_id"],
+                region_code=reopened["region_code"],
+                verdicts=[
+                    {
+                        "code": requirement.code,
+                        "verdict": "met",
+                        "motivation": "Na bezwaar opnieuw beoordeeld.",
+                    }
+                    for requirement in build.round.requirements
+                ],
+            ),
+        )
+
+
+def _republished(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The reopened region's next edition."""
+    for reopened, objection in _reopened(events):
+        office = objection["uitvoerder_code"]
+        yield Act(
+            office,
+            build.message(
+                "PublishSelection",
+                at,
+                ("zorgkantoor", office),
+                region_code=reopened["region_code"],
+                provisional_budget_ceiling=f"{build.rng.randint(60, 240) * 1000}.00",
+            ),
+        )
+
+
+def _not_upheld(events: Events) -> list[dict[str, Any]]:
+    """Objections filed and not upheld (dismissed, or not answered yet where the kort
+    geding counts from the outcome), but for the party about to be found suitable."""
+    reopenable = _reopenable(_publications(events))
+    upheld = {
+        e["objection_id"] for e in _of_type(events, "ObjectionAnswered") if e["decision"] in UPHELD
+    }
+    return [
+        filed
+        for filed in _of_type(events, "ObjectionFiled")
+        if filed["objection_id"] not in upheld
+        and (filed["region_code"], filed["provider_id"]) != reopenable
+    ]
+
+
+def _kort_geding(build: _Round, at: datetime, objection: dict[str, Any], summoned: date) -> Act:
+    return _by_provider(
+        build,
+        "ReportKortGeding",
+        at,
+        objection["provider_id"],
+        objection["region_code"],
+        objection_id=objection["objection_id"],
+        court=COURT,
+        case_number=f"C/09/{build.rng.randint(700_000, 799_999)} KG ZA "
+        f"{summoned:%y}-{build.rng.randint(1000, 1999)}",
+        summoned_on=summoned.isoformat(),
+    )
+
+
+def _summoned(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """About a third of the objectors not upheld summon the zorgkantoor in time."""
+    objections = _not_upheld(events)
+    chosen = [o for o in objections if build.rng.random() < 1 / 3] or objections[:1]
+    for objection in chosen:
+        yield _kort_geding(build, at, objection, local(at).date() - timedelta(days=1))
+
+
+def _summoned_late(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """One more, once its term closed."""
+    summoned = {
+        (e["region_code"], e["provider_id"])
+        for kind in ("KortGedingFiled", "KortGedingRejected")
+        for e in _of_type(events, kind)
+    }
+    waited = [
+        o for o in _not_upheld(events) if (o["region_code"], o["provider_id"]) not in summoned
+    ]
+    if waited:
+        yield _kort_geding(build, at, build.rng.choice(waited), local(at).date())
+
+
+# The contracts, and the first months under them.
+
+# Production that keeps well inside a ceiling, and the pace that threatens one.
+STEADY_PACE = (0.4, 0.8)
+OVERRUN_PACE = 1.5
+
+
+def _contracting(round_: Round, seed: int, objections_over: datetime) -> Iterator[Phase]:
+    """Contracts the day after the last objection phase and the reopened region's new
+    windows (and, where the round has one, the standstill) passed, inside the round's
+    contracting period; a month after the contracts start the evidence of obligations,
+    the first quarter's production in the next, its signal reports where the round asks
+    them; and, where the round sets a BCMB term, the hour after it passed, for the
+    tickers to raise what is overdue."""
+    starts = round_.milestones[MilestoneCode.CONTRACT_STARTS].date
+    after = objections_over
+    if DeadlineCode.STANDSTILL in round_.deadlines:
+        after = max(after, deadline_for(round_, DeadlineCode.STANDSTILL).closes_at)
+    signing = _at(local(after).date() + timedelta(days=1), 10)
+    yield _reacting(round_, seed, "contracts signed", signing, _signed, settle_first=True)
+    yield _reacting(
+        round_, seed, "obligations met", _at(starts + timedelta(days=31), 10), _evidence
+    )
+    yield _reacting(
+        round_,
+        seed,
+        "production of the first quarter",
+        _at(starts + timedelta(days=95), 10),
+        _production,
+    )
+    if round_.signal_reports is not None:
+        yield _reacting(
+            round_,
+            seed,
+            "signal reports of the first quarter",
+            _at(starts + timedelta(days=100), 10),
+            _signal_reports,
+        )
+    if DeadlineCode.BCMB_MEMBERSHIP in round_.deadlines:
+        due = deadline_for(round_, DeadlineCode.BCMB_MEMBERSHIP).closes_at
+        # Nothing to send: the clock passes the term, the player's last wait hears what
+        # the tickers raise.
+        yield _reacting(
+            round_, seed, "BCMB membership term passed", due + timedelta(hours=1), _none
+        )
+
+
+def _signed(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Each office signs every party selected in its regions' latest editions, stating
+    whether it is new (as it inscribed); in the first full region with a rejected party,
+    that party too: refused."""
+    new_to_region = {
+        (e["region_code"], e["provider"]["id"]): e["new_to_region"]
+        for e in _of_type(events, "AssessmentCaseOpened")
+    }
+    overfilled = False
+    for region, publication in _publications(events).items():
+        office = publication["uitvoerder_code"]
+        outcomes = sorted(publication["outcomes"], key=lambda o: o["provider_id"])
+        selected = [o["provider_id"] for o in outcomes if o["outcome"] == "selected"]
+        rejected = [o["provider_id"] for o in outcomes if o["outcome"] == "rejected"]
+        signing = list(selected)
+        if not overfilled and rejected and len(selected) == publication["places"]:
+            signing.append(rejected[0])
+            overfilled = True
+        for provider in signing:
+            yield Act(
+                office,
+                build.message(
+                    "SignContract",
+                    at,
+                    ("zorgkantoor", office),
+                    provider_id=provider,
+                    region_code=region,
+                    new_to_oco=new_to_region.get((region, provider), False),
+                ),
+            )
+
+
+def _by_contract(
+    build: _Round, type_name: str, at: datetime, contract: dict[str, Any], **fields: Any
+) -> Act:
+    """The contracted provider's message about its contract."""
+    return _by_provider(
+        build, type_name, at, contract["provider_id"], contract["region_code"], **fields
+    )
+
+
+def _obligations(events: Events) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every obligation of every contract, with its contract, in a stable order."""
+    return [
+        (contract, obligation)
+        for contract in _of_type(events, "ContractSigned")
+        for obligation in sorted(
+            contract["obligations"], key=lambda o: (o["kind"], o["obligation_id"])
+        )
+    ]
+
+
+def _evidence(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Evidence of every obligation but one BCMB membership, left to become overdue."""
+    obligations = _obligations(events)
+    kept = next((o for _, o in obligations if o["kind"] == "bcmb_membership"), None)
+    for contract, obligation in obligations:
+        if obligation is kept:
+            continue
+        yield _by_contract(
+            build,
+            "SubmitObligationEvidence",
+            at,
+            contract,
+            obligation_id=obligation["obligation_id"],
+            evidence=[build.document(obligation["kind"], local(at).date())],
+        )
+
+
+def _production(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The first quarter's hours from about a third of the contracts, at a pace inside
+    their ceiling; the first contract at a pace that threatens its ceiling."""
+    services = [service.number for service in build.round.services]
+    for index, contract in enumerate(_of_type(events, "ContractSigned")):
+        if index and build.rng.random() >= 1 / 3:
+            continue
+        pace = OVERRUN_PACE if index == 0 else build.rng.uniform(*STEADY_PACE)
+        monthly = (
+            Decimal(contract["provisional_budget_ceiling"])
+            / 12
+            / Decimal(contract["hourly_tariff"])
+            * Decimal(pace)
+        )
+        starts = date.fromisoformat(contract["starts_on"])
+        for month in range(starts.month, starts.month + 3):
+            yield _by_contract(
+                build,
+                "ReportProduction",
+                at,
+                contract,
+                year=starts.year,
+                month=month,
+                hours=[
+                    {"service": number, "hours": f"{monthly / len(services):.2f}"}
+                    for number in services
+                ],
+            )
+
+
+def _signal_reports(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """The first quarter's signal report from nine contracts in ten; the rest overdue."""
+    for contract in _of_type(events, "ContractSigned"):
+        if build.rng.random() >= 0.9:
+            continue
+        yield _by_contract(
+            build,
+            "SubmitSignalReport",
+            at,
+            contract,
+            year=date.fromisoformat(contract["starts_on"]).year,
+            quarter=1,
+            report=build.document("signal_report", local(at).date()),
+        )
+
+
+def _none(build: _Round, at: datetime, events: Events) -> Iterator[Act]:
+    """Nothing to send: the phase moves the clock past a term for the tickers."""
+    return iter(())

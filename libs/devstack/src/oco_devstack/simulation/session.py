@@ -86,8 +86,9 @@ def play_sample_round(settings: Settings, seed: int, round_id: str, as_json: boo
             return 1
         scenario = sample_round(seed, round_id)
         print(
-            f"playing sample round {round_id} (seed {seed}): {scenario.acts} messages "
-            f"in {len(scenario.phases)} phases on a rehearsal clock",
+            f"playing sample round {round_id} (seed {seed}): {len(scenario.phases)} phases "
+            f"on a rehearsal clock, {scenario.acts} messages planned and more in reply to "
+            "what the services decide",
             flush=True,
         )
         started = time.monotonic()
@@ -103,7 +104,8 @@ def play_sample_round(settings: Settings, seed: int, round_id: str, as_json: boo
     else:
         print_report(report, log.events)
         print(
-            f"played in {time.monotonic() - started:.1f} s: {len(log.events)} events, "
+            f"played in {time.monotonic() - started:.1f} s: {log.sent} messages, "
+            f"{len(log.events)} events, "
             f"{len(log.dead_letters)} dead letters",
             flush=True,
         )
