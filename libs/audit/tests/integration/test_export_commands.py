@@ -1,5 +1,5 @@
 """`oco audit timeline` and `oco audit export` against a real log: the sample round played
-through intake and assessment on a real broker and database, then read back from the
+through the four services on a real broker and database, then read back from the
 services' stores by the commands as an operator runs them."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from oco_assessment.bootstrap import bootstrap as assessment
 from oco_audit.ocds import validation_errors
+from oco_contracting.bootstrap import bootstrap as contracting
 from oco_devstack.simulation.player import play
 from oco_devstack.simulation.scenario import sample_round
 from oco_intake.bootstrap import bootstrap as intake
+from oco_objection.bootstrap import bootstrap as objection
 from oco_shared.messaging.topology import SERVICES
 from plumbing_support import Isolation, Servers, stored_event_count
 from psycopg import errors
@@ -44,7 +46,12 @@ async def test_the_sample_round_exports_and_draws(
     servers: Servers, isolation: Isolation, tmp_path: Path
 ) -> None:
     settings = isolation.settings(servers, rehearsal=True)
-    services = [intake(settings), assessment(settings)]
+    services = [
+        intake(settings),
+        assessment(settings),
+        objection(settings),
+        contracting(settings),
+    ]
     for service in services:
         await service.start()
     try:
@@ -66,7 +73,7 @@ async def test_the_sample_round_exports_and_draws(
     header, *rows = list(csv.reader(io.StringIO(exported.stdout)))
     assert header[:2] == ["service", "position"]
     assert len(rows) == stored_events(servers, isolation) > 0
-    assert {row[0] for row in rows} == {"intake", "assessment"}
+    assert {row[0] for row in rows} == {"intake", "assessment", "objection", "contracting"}
     assert all(row[9] for row in rows), "every event of a rehearsal names its rehearsal"
 
     # OCDS: valid, with an award per party of every published region.

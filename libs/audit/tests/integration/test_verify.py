@@ -22,9 +22,11 @@ from audit_support import AuditedLog, auditor_env
 from oco_assessment.bootstrap import bootstrap as assessment
 from oco_audit.log import LogDecoder
 from oco_audit.verify import verify
+from oco_contracting.bootstrap import bootstrap as contracting
 from oco_devstack.simulation.player import play
 from oco_devstack.simulation.scenario import sample_round
 from oco_intake.bootstrap import bootstrap as intake
+from oco_objection.bootstrap import bootstrap as objection
 from oco_shared.contract import REGISTRY, Event
 from oco_shared.contract.examples import EXAMPLES
 from oco_shared.eventstore import (
@@ -215,7 +217,12 @@ async def test_the_sample_round_verifies_clean(
     """Every decision of a whole round, played on a rehearsal clock that jumps from
     phase to phase, agrees with its rule; both copies of each log agree."""
     settings = isolation.settings(servers, rehearsal=True)
-    services = [intake(settings), assessment(settings)]
+    services = [
+        intake(settings),
+        assessment(settings),
+        objection(settings),
+        contracting(settings),
+    ]
     for service in services:
         await service.start()
     try:
@@ -230,7 +237,7 @@ async def test_the_sample_round_verifies_clean(
     assert "0 findings" in done.stdout
     # Every event of each log on its chain and on its stream (a long run may add checkpoints).
     decided = sum(1 for e in played.events if e["type"].startswith(("Inscription", "Question")))
-    for service in ("intake", "assessment"):
+    for service in ("intake", "assessment", "objection", "contracting"):
         found = re.search(
             rf"^{service}: (\d+) events, chain head (\d+), (\d+) on the stream$", done.stdout, re.M
         )
