@@ -93,7 +93,10 @@ class Region:
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def party(self, provider_id: str) -> Party:
-        return self.parties.setdefault(provider_id, Party(provider_id))
+        party = self.parties.get(provider_id)
+        if party is None:  # not setdefault: a Party built on every call costs the fold
+            party = self.parties[provider_id] = Party(provider_id)
+        return party
 
 
 class ProcedureState:
@@ -145,11 +148,11 @@ class ProcedureState:
         if change is None:
             return
         self.applied += 1
-        at = instant(document["occurred_at"])
+        at = datetime.fromisoformat(document["occurred_at"])
         if self.last_at is None or at > self.last_at:
             self.last_at = at
         rehearsal = document.get("rehearsal")
-        if rehearsal is not None:
+        if rehearsal:
             self.rehearsals.add(str(rehearsal["rehearsal_id"]))
             if document.get("region_code"):
                 self._region(document["region_code"]).rehearsals.add(str(rehearsal["rehearsal_id"]))
