@@ -3,9 +3,11 @@ rehearsal clock of the 2027-2028 round, read afterwards as the auditor's roles.
 
 - `intake_log`: portals send five inscriptions in time and one after the close, the
   chain head is checkpointed, and the relay publishes it all;
-- `round_log`: intake, assessment and objection together: three inscriptions, then the
-  office fixes the places, assesses and scores every party, and publishes the selection;
-  the rejected party objects, is answered, and reports a kort geding, all in time."""
+- `round_log`: intake, assessment, objection and contracting together: three
+  inscriptions, then the office fixes the places, assesses and scores every party, and
+  publishes the selection; the rejected party objects, is answered, and reports a kort
+  geding, all in time; once the windows have closed, in October, the office signs with
+  both selected parties and sets their ceilings for 2027."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import pytest
 from assessment_support import all_verdicts, scores
 from intake_support import submission
 from oco_assessment.bootstrap import bootstrap as assessment
+from oco_contracting.bootstrap import bootstrap as contracting
 from oco_intake.bootstrap import bootstrap
 from oco_objection.bootstrap import bootstrap as objection
 from oco_shared.addresses import embedded_user_url
@@ -34,7 +37,7 @@ from oco_shared.messaging.topology import SERVICES
 from oco_shared.roles import drop_roles, provision_roles, role_name
 from oco_shared.rounds import load_round
 from oco_shared.settings import Settings
-from plumbing_support import Isolation, Servers, stream_count
+from plumbing_support import Isolation, Servers, projected, stream_count, stream_documents
 
 OCO = [sys.executable, "-m", "oco_shared.cli"]
 PASSWORDS = {name: f"{name}-pw" for name in (*SERVICES, AUDITOR)}
@@ -204,7 +207,7 @@ async def round_log(
     oco(env, "rehearse", "start", "--round", "2027-2028", "--rate", "100")
     services = [
         start(isolation.settings(servers, rehearsal=True))
-        for start in (bootstrap, assessment, objection)
+        for start in (bootstrap, assessment, objection, contracting)
     ]
     for service in services:
         await service.start()
@@ -269,6 +272,33 @@ async def round_log(
             kort_geding("10000003", filed["objection_id"], summoned),
         )
         await published(js, objections, 6)
+        # On to the contracting month: the objection service's ticker closes each party's
+        # window, the region's, and the kort geding's term; contracting notes the region's.
+        oco(env, "rehearse", "advance", "--to", "2026-10-19T10:00")
+        await published(js, objections, 6 + 3 + 1 + 1)
+        contracts = topology.service_stream("contracting")
+        # The parties, the selection, the objection, its answer, the kort geding, the closing.
+        await published(js, contracts, 3 + 1 + 4)
+        # The office signs with both selected parties and sets their ceilings for 2027;
+        # 2028's stay the selection's provisional ones.
+        office = topology.office_subject("zilveren-kruis", "contracting")
+        october = "2026-10-19T10:00:00+02:00"
+        for provider in ("10000001", "10000002"):
+            signing = act("SignContract", provider_id=provider, new_to_oco=False, sent_at=october)
+            await publish(office, topology.office_stream, signing)
+        ceilings = {"10000001": "130000.00", "10000002": "110000.00"}
+        budget = act(
+            "SetBudgetCeilings",
+            year=2027,
+            region_budget="240000.00",
+            ceilings=[{"provider_id": p, "amount": amount} for p, amount in ceilings.items()],
+            sent_at=october,
+        )
+        await publish(office, topology.office_stream, budget)
+        await published(js, contracts, 8 + 2 + 2)
+        decided = await stream_documents(js, contracts, topology.service_subjects("contracting"))
+        assert [e["type"] for e in decided[8:]] == ["ContractSigned"] * 2 + ["BudgetCeilingSet"] * 2
+        await projected(servers, isolation, "contracting", "BudgetCeilingSet")
     finally:
         await connection.close()
         for service in services:

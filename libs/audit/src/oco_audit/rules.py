@@ -68,9 +68,8 @@ TYPES = _RECEIVED | {
 _CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a microsecond
 
 
-def when(value: str) -> datetime:
-    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
-    return datetime.fromisoformat(value)
+# A recorded time; its fixed UTC offset makes every comparison one of instants.
+when: Callable[[str], datetime] = datetime.fromisoformat
 
 
 @dataclass(frozen=True)
@@ -110,26 +109,47 @@ def kort_geding_from_outcome(round_id: str, opened: datetime) -> datetime | None
     return closes_at.astimezone(UTC)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Window:
     opens_at: datetime
     closes_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A kort geding term: its first instant out of time, and the last calendar day
+    (Amsterdam) on which the summons may be served."""
+
+    closes_at: datetime
+    last_day: date
+
+    @classmethod
+    def from_closing(cls, closes_at: datetime) -> _Term:
+        return cls(closes_at, local(closes_at - ONE_SECOND).date())
+
+
+Party = tuple[str, str | None, str | None]
+NO_PROBLEM: list[str] = []  # shared and never appended to: checks return a new list instead
+
+
 class RuleCheck:
     """Fed `observe(service, position, document)` in each service's order; `finish()`
-    gives the findings that need every log (contracts against places)."""
+    gives the findings that need every log (contracts against places).
+
+    Each check returns the problems it found (`NO_PROBLEM` when there are none): it runs
+    once per decided event of a log of millions, so no generator or list is made for the
+    usual answer."""
 
     def __init__(self, round_id: str | None = None) -> None:
         self.round_id = round_id
         self._windows: dict[tuple[str, int, str], _Window] = {}
-        self._latest_window: dict[tuple[str, str | None, str | None], _Window] = {}
-        self._first_window: dict[tuple[str, str | None, str | None], _Window] = {}
-        self._kort_geding_terms: dict[str, datetime] = {}
-        self._latest_term: dict[tuple[str, str | None, str | None], datetime] = {}
+        self._latest_window: dict[Party, _Window] = {}
+        self._first_window: dict[Party, _Window] = {}
+        self._kort_geding_terms: dict[str, _Term] = {}
+        self._latest_term: dict[Party, _Term] = {}
         self._places: dict[tuple[str, str], int] = {}
         self._contracts: dict[tuple[str, str], list[tuple[str, int, str]]] = defaultdict(list)
-        self._checks: dict[str, Callable[[Document], Iterator[str]]] = {
+        self._checks: dict[str, Callable[[Document], list[str]]] = {
             "InscriptionReceived": self._inscription_act,
             "InscriptionWithdrawn": self._inscription_act,
             "InscriptionRejected": self._inscription_refused,
@@ -145,22 +165,21 @@ class RuleCheck:
             "BudgetReallocated": self._within_budget,
         }
 
-    def observe(self, service: str, position: int, document: Document) -> Iterator[Finding]:
+    def observe(self, service: str, position: int, document: Document) -> list[Finding]:
         if self.round_id is not None and document.get("round_id") != self.round_id:
-            return
+            return []
         event_type = document.get("type")
-        event_id = str(document.get("event_id"))
-        problems: list[str] = []
-        if event_type in _RECEIVED:
-            problems += self._procedure_time(document)
+        problems = self._procedure_time(document) if event_type in _RECEIVED else NO_PROBLEM
         check = self._checks.get(str(event_type))
         if check is not None:
-            problems += check(document)
+            problems = problems + check(document) if problems else check(document)
         if event_type == "ContractSigned" and document.get("region_code"):
             key = (document["round_id"], document["region_code"])
-            self._contracts[key].append((service, position, event_id))
-        for problem in problems:
-            yield Finding(service, position, event_id, f"{event_type}: {problem}")
+            self._contracts[key].append((service, position, str(document.get("event_id"))))
+        if not problems:
+            return []
+        event_id = str(document.get("event_id"))
+        return [Finding(service, position, event_id, f"{event_type}: {p}") for p in problems]
 
     def finish(self) -> Iterator[Finding]:
         for (round_id, region), contracts in sorted(self._contracts.items()):
@@ -185,142 +204,156 @@ class RuleCheck:
 
     # Procedure time.
 
-    def _procedure_time(self, document: Document) -> Iterator[str]:
-        if document.get("broker_time") is None:
-            return
-        broker_time = when(document["broker_time"])
+    def _procedure_time(self, document: Document) -> list[str]:
+        received = document.get("broker_time")
+        if received is None:
+            return NO_PROBLEM
         rehearsal = document.get("rehearsal")
         if rehearsal is None:
-            expected = broker_time
+            if document["occurred_at"] == received:  # the same text: the same instant
+                return NO_PROBLEM
+            expected = when(received)
         else:
-            elapsed = (broker_time - when(rehearsal["epoch"])) * float(rehearsal["rate"])
+            elapsed = (when(received) - when(rehearsal["epoch"])) * float(rehearsal["rate"])
             expected = when(rehearsal["start"]) + elapsed
         occurred_at = when(document["occurred_at"])
-        if abs(occurred_at - expected) > _CLOCK_TOLERANCE:
-            yield (
-                f"occurred_at {local(occurred_at).isoformat()} is not the procedure time of"
-                f" its receipt ({local(expected).isoformat()}, from broker_time"
-                f" {document['broker_time']}{' on its rehearsal clock' if rehearsal else ''})"
-            )
+        if abs(occurred_at - expected) <= _CLOCK_TOLERANCE:
+            return NO_PROBLEM
+        return [
+            f"occurred_at {local(occurred_at).isoformat()} is not the procedure time of"
+            f" its receipt ({local(expected).isoformat()}, from broker_time"
+            f" {received}{' on its rehearsal clock' if rehearsal else ''})"
+        ]
 
     # Inscription (000_d8e1bdfab127271e.txt 6).
 
-    def _inscription_act(self, document: Document) -> Iterator[str]:
+    def _inscription_act(self, document: Document) -> list[str]:
         window = inscription_window(document["round_id"])
         if window is None:
-            yield f"round {document['round_id']} has no inscription deadline"
-            return
+            return [f"round {document['round_id']} has no inscription deadline"]
         occurred_at = when(document["occurred_at"])
-        if not window.contains(occurred_at):
-            yield (
-                f"taken at {local(occurred_at).isoformat()}, outside inscription"
-                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
-            )
+        if window.contains(occurred_at):
+            return NO_PROBLEM
+        return [
+            f"taken at {local(occurred_at).isoformat()}, outside inscription"
+            f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
+        ]
 
-    def _inscription_refused(self, document: Document) -> Iterator[str]:
+    def _inscription_refused(self, document: Document) -> list[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if not codes & _INSCRIPTION_WINDOW_CODES:
-            return
+            return NO_PROBLEM
         window = inscription_window(document["round_id"])
         occurred_at = when(document["occurred_at"])
-        if window is not None and window.contains(occurred_at):
-            yield (
-                f"refused as {'/'.join(sorted(codes & _INSCRIPTION_WINDOW_CODES))} at"
-                f" {local(occurred_at).isoformat()}, while inscription was open"
-                f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
-            )
+        if window is None or not window.contains(occurred_at):
+            return NO_PROBLEM
+        return [
+            f"refused as {'/'.join(sorted(codes & _INSCRIPTION_WINDOW_CODES))} at"
+            f" {local(occurred_at).isoformat()}, while inscription was open"
+            f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
+        ]
 
     # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).
 
-    def _window_opened(self, document: Document) -> Iterator[str]:
+    def _window_opened(self, document: Document) -> list[str]:
         window = _Window(when(document["opens_at"]), when(document["closes_at"]))
         key = (str(document["selection_event_id"]), int(document["edition"]))
         self._windows[(*key, str(document.get("provider_id")))] = window
-        self._latest_window[_party(document)] = window
-        self._first_window.setdefault(_party(document), window)
-        return iter(())
+        party = _party(document)
+        self._latest_window[party] = window
+        self._first_window.setdefault(party, window)
+        return NO_PROBLEM
 
-    def _objection_filed(self, document: Document) -> Iterator[str]:
+    def _objection_filed(self, document: Document) -> list[str]:
         key = (
             str(document["selection_event_id"]),
             int(document["edition"]),
             str(document.get("provider_id")),
         )
         window = self._windows.get(key)
-        occurred_at = when(document["occurred_at"])
         if window is None:
-            yield f"filed with no objection window recorded for edition {key[1]} of {key[0]}"
-            return
+            return [f"filed with no objection window recorded for edition {key[1]} of {key[0]}"]
+        occurred_at = when(document["occurred_at"])
+        problems = NO_PROBLEM
         if not window.opens_at <= occurred_at < window.closes_at:
-            yield (
+            problems = [
                 f"filed at {local(occurred_at).isoformat()}, outside its window"
                 f" ({local(window.opens_at).isoformat()} until"
                 f" {local(window.closes_at).isoformat()} excluded)"
-            )
+            ]
         if when(document["window_closes_at"]) != window.closes_at:
-            yield (
+            problems = [
+                *problems,
                 f"names window_closes_at {document['window_closes_at']}; the window recorded"
-                f" closes at {local(window.closes_at).isoformat()}"
-            )
+                f" closes at {local(window.closes_at).isoformat()}",
+            ]
+        return problems
 
-    def _objection_refused(self, document: Document) -> Iterator[str]:
+    def _objection_refused(self, document: Document) -> list[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.WINDOW_CLOSED.value not in codes:
-            return
+            return NO_PROBLEM
         window = self._latest_window.get(_party(document))
         occurred_at = when(document["occurred_at"])
-        if window is not None and window.opens_at <= occurred_at < window.closes_at:
-            yield (
-                f"refused as window_closed at {local(occurred_at).isoformat()}, while the"
-                f" party's window was open until {local(window.closes_at).isoformat()}"
-            )
+        if window is None or not window.opens_at <= occurred_at < window.closes_at:
+            return NO_PROBLEM
+        return [
+            f"refused as window_closed at {local(occurred_at).isoformat()}, while the"
+            f" party's window was open until {local(window.closes_at).isoformat()}"
+        ]
 
     # Kort geding (000_d8e1bdfab127271e.txt 6 Kort geding).
 
-    def _answered(self, document: Document) -> Iterator[str]:
+    def _answered(self, document: Document) -> list[str]:
         closes_at = document.get("kort_geding_closes_at")
         if closes_at is not None:
-            term = when(closes_at)
+            term = _Term.from_closing(when(closes_at))
             self._kort_geding_terms[str(document["objection_id"])] = term
             self._latest_term[_party(document)] = term
-        return iter(())
+        return NO_PROBLEM
 
-    def _term(self, document: Document) -> datetime | None:
+    def _term(self, document: Document) -> _Term | None:
         """The party's kort geding term: recorded by the answer to the objection it names
         (else its latest answer), or, in rounds that count it from the original outcome
         (2018-2020), from the party's first window."""
         objection_id = document.get("objection_id")
-        recorded = self._kort_geding_terms.get(str(objection_id)) if objection_id else None
-        term = recorded or self._latest_term.get(_party(document))
-        first = self._first_window.get(_party(document))
+        term = self._kort_geding_terms.get(str(objection_id)) if objection_id else None
+        if term is not None:
+            return term
+        party = _party(document)
+        term = self._latest_term.get(party)
+        first = self._first_window.get(party)
         if term is None and first is not None:
-            term = kort_geding_from_outcome(document["round_id"], first.opens_at)
+            closes_at = kort_geding_from_outcome(document["round_id"], first.opens_at)
+            term = _Term.from_closing(closes_at) if closes_at is not None else None
         return term
 
-    def _kort_geding_filed(self, document: Document) -> Iterator[str]:
+    def _kort_geding_filed(self, document: Document) -> list[str]:
         term = self._term(document)
-        occurred_at = when(document["occurred_at"])
         if term is None:
-            yield "registered with no kort geding term recorded by an answer or an outcome"
-            return
-        if occurred_at >= term:
-            yield (
+            return ["registered with no kort geding term recorded by an answer or an outcome"]
+        occurred_at = when(document["occurred_at"])
+        problems = []
+        if occurred_at >= term.closes_at:
+            problems.append(
                 f"registered at {local(occurred_at).isoformat()}, after its term"
-                f" (out of time from {local(term).isoformat()})"
+                f" (out of time from {local(term.closes_at).isoformat()})"
             )
-        if when(document["closes_at"]) != term:
-            yield (
+        if when(document["closes_at"]) != term.closes_at:
+            problems.append(
                 f"names closes_at {document['closes_at']}; the answer recorded the term"
-                f" {local(term).isoformat()}"
+                f" {local(term.closes_at).isoformat()}"
             )
-        last_day = local(term - ONE_SECOND).date()
-        if date.fromisoformat(document["summoned_on"]) > last_day:
-            yield f"summoned on {document['summoned_on']}, after its term's last day {last_day}"
+        if date.fromisoformat(document["summoned_on"]) > term.last_day:
+            problems.append(
+                f"summoned on {document['summoned_on']}, after its term's last day {term.last_day}"
+            )
+        return problems
 
-    def _kort_geding_refused(self, document: Document) -> Iterator[str]:
+    def _kort_geding_refused(self, document: Document) -> list[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
-            return
+            return NO_PROBLEM
         # Registered in time, it is refused still when summoned after the term, which the
         # refusal does not record: what can be checked is the term it names.
         term = self._term(document)
@@ -330,31 +363,33 @@ class RuleCheck:
             if refusal["code"] == RefusalCode.KORT_GEDING_OUT_OF_TIME.value
             and refusal.get("deadline")
         }
-        if term is not None and named and named != {term}:
-            yield (
-                f"refused as kort_geding_out_of_time by a term out of time from"
-                f" {', '.join(sorted(local(t).isoformat() for t in named))}; the term recorded"
-                f" is out of time from {local(term).isoformat()}"
-            )
+        if term is None or not named or named == {term.closes_at}:
+            return NO_PROBLEM
+        return [
+            f"refused as kort_geding_out_of_time by a term out of time from"
+            f" {', '.join(sorted(local(t).isoformat() for t in named))}; the term recorded"
+            f" is out of time from {local(term.closes_at).isoformat()}"
+        ]
 
     # The region's ceilings together never above its budget (domain.md, "Contracting
     # and money"; 000_d8e1bdfab127271e.txt 4.2 Betaalbaarheid).
 
-    def _within_budget(self, document: Document) -> Iterator[str]:
+    def _within_budget(self, document: Document) -> list[str]:
         total, budget = Decimal(document["region_total"]), Decimal(document["region_budget"])
-        if total > budget:
-            yield (
-                f"the region's ceilings for {document['year']} total {total:.2f},"
-                f" above its budget of {budget:.2f}"
-            )
+        if total <= budget:
+            return NO_PROBLEM
+        return [
+            f"the region's ceilings for {document['year']} total {total:.2f},"
+            f" above its budget of {budget:.2f}"
+        ]
 
     # Contracts never above places.
 
-    def _places_set(self, document: Document) -> Iterator[str]:
+    def _places_set(self, document: Document) -> list[str]:
         if document.get("region_code"):
             self._places[(document["round_id"], document["region_code"])] = int(document["places"])
-        return iter(())
+        return NO_PROBLEM
 
 
-def _party(document: Document) -> tuple[str, str | None, str | None]:
+def _party(document: Document) -> Party:
     return (document["round_id"], document.get("region_code"), document.get("provider_id"))

@@ -48,6 +48,38 @@ def intake_rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     ]
 
 
+def contract_rows(contracts: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What the contracting read model and the replay both say of each contract: its
+    terms, when it was signed, and each year's ceiling."""
+    return sorted(
+        (
+            contract["provider_id"],
+            contract["contract_id"],
+            contract["starts_on"],
+            contract["ends_on"],
+            contract["extendable_until"],
+            contract["hourly_tariff"],
+            datetime.fromisoformat(contract.get("signed_at") or contract["at"]),
+            yearly_ceilings(contract),
+        )
+        for contract in contracts
+    )
+
+
+def yearly_ceilings(contract: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """Each year of the term: its ceiling, definitive once set, else still provisional."""
+    if "years" in contract:  # the read model lists the years
+        return {year["year"]: (year["ceiling"], year["ceiling_kind"]) for year in contract["years"]}
+    # The replay holds the selection's provisional ceiling and the definitive ones set.
+    definitive = contract["ceilings"]
+    return {
+        year: (definitive[str(year)], "definitive")
+        if str(year) in definitive
+        else (contract["budget_ceiling"], "provisional")
+        for year in range(int(contract["starts_on"][:4]), int(contract["ends_on"][:4]) + 1)
+    }
+
+
 def service_env(log: AuditedLog) -> dict[str, str]:
     """The services' read models are read as their operator does, not as the auditor."""
     return log.isolation.env(log.servers)
@@ -112,7 +144,31 @@ async def test_the_replay_of_the_whole_log_equals_the_read_models(round_log: Aud
         "10000002",
         "10000003",
     ]
-    assert {w["state"] for w in region["windows"]} == {"open"}  # two weeks, not yet passed
+    # The log ends in the contracting month: every window closed at the end of 2 October,
+    # as the objection service's own deadline for the objection says.
+    [deadline] = [d for d in listed[0]["deadlines"] if d["code"] == "objection"]
+    assert {(w["state"], datetime.fromisoformat(w["closes_at"])) for w in region["windows"]} == {
+        ("closed", datetime.fromisoformat(deadline["closes_at"]))
+    }
+
+    contracted = as_json(
+        round_log,
+        "contracts",
+        "list",
+        "--round",
+        "2027-2028",
+        "--region",
+        "amsterdam",
+        env=service_env(round_log),
+    )["regions"]["amsterdam"]
+    assert contract_rows(region["contracts"]) == contract_rows(contracted)
+    # A contract for each selected party, for both years of the round; 2027's ceilings are
+    # set, 2028's are still the selection's provisional one.
+    assert {c["provider_id"]: yearly_ceilings(c) for c in contracted} == {
+        "10000001": {2027: ("130000.00", "definitive"), 2028: ("125000.00", "provisional")},
+        "10000002": {2027: ("110000.00", "definitive"), 2028: ("125000.00", "provisional")},
+    }
+    assert {(c["starts_on"], c["ends_on"]) for c in contracted} == {("2027-01-01", "2028-12-31")}
 
 
 async def test_an_instant_before_and_after_the_inscription_deadline(

@@ -292,9 +292,10 @@ async def test_a_log_encrypted_at_rest_is_verified_through_its_key(
     assert position == 2 and event_id is None  # the changed ciphertext no longer decrypts
 
 
-async def test_a_round_with_an_objection_answered_and_a_kort_geding_verifies_clean(
+async def test_a_round_with_an_objection_a_kort_geding_and_its_contracts_verifies_clean(
     round_log: AuditedLog,
 ) -> None:
     done = round_log.audit("verify", "--round", "2027-2028")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "objection: 6 events, chain head 6, 6 on the stream" in done.stdout
+    assert "objection: 11 events, chain head 11, 11 on the stream" in done.stdout
+    assert "contracting: 12 events, chain head 12, 12 on the stream" in done.stdout
