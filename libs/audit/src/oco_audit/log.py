@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import Environment
 from oco_shared.contract import REGISTRY, Event, Registry
 from oco_shared.contract.registry import current_version
 from psycopg import sql
-from pydantic_core import from_json
 
 BATCH = 5_000  # rows per cursor fetch: large enough to amortise the round trip
 
@@ -66,7 +66,9 @@ class LogDecoder:
 
     def document(self, state: bytes) -> tuple[dict[str, str], dict[str, Any]]:
         """(headers, the event document upcast to its current version)."""
-        stored: dict[str, Any] = from_json(self.plain(state))  # the same as json, faster
+        # orjson: the same documents as json, a fifth fewer instructions than pydantic's
+        # parser; a replay spends about half its time here.
+        stored: dict[str, Any] = orjson.loads(self.plain(state))
         event = stored["event"]
         if self._current.get(event.get("type")) != event.get("schema_version"):
             event = self.registry.upcast(event)  # an older version (or a wrong document)
@@ -91,7 +93,11 @@ class LogDecoder:
 
 
 async def connect(database_url: str) -> asyncpg.Connection:
-    connection: asyncpg.Connection = await asyncpg.connect(database_url)
+    # No JIT: the auditor's queries scan whole logs once, and compiling their expressions
+    # (the chain's hashing among them) costs more than it saves (about 5% of verify).
+    connection: asyncpg.Connection = await asyncpg.connect(
+        database_url, server_settings={"jit": "off"}
+    )
     return connection
 
 
