@@ -94,7 +94,8 @@ class LogDecoder:
 
 async def connect(database_url: str) -> asyncpg.Connection:
     # No JIT: the auditor's queries scan whole logs once, and compiling their expressions
-    # (the chain's hashing among them) costs more than it saves (about 5% of verify).
+    # (the chain's hashing among them) costs more than it saves: 0.5 to 1.4 s of the chain
+    # query's 9 on a million events.
     connection: asyncpg.Connection = await asyncpg.connect(
         database_url, server_settings={"jit": "off"}
     )

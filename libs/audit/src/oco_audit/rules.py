@@ -20,7 +20,7 @@ are read) and says where a decision disagrees with the rule it should follow:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -129,7 +129,7 @@ class _Term:
 
 
 Party = tuple[str, str | None, str | None]
-NO_PROBLEM: list[str] = []  # shared and never appended to: checks return a new list instead
+NO_PROBLEM: Sequence[str] = ()
 
 
 class RuleCheck:
@@ -137,8 +137,8 @@ class RuleCheck:
     gives the findings that need every log (contracts against places).
 
     Each check returns the problems it found (`NO_PROBLEM` when there are none): it runs
-    once per decided event of a log of millions, so no generator or list is made for the
-    usual answer."""
+    once per decided event of a log of millions, so the usual answer makes no generator
+    and no list."""
 
     def __init__(self, round_id: str | None = None) -> None:
         self.round_id = round_id
@@ -149,7 +149,7 @@ class RuleCheck:
         self._latest_term: dict[Party, _Term] = {}
         self._places: dict[tuple[str, str], int] = {}
         self._contracts: dict[tuple[str, str], list[tuple[str, int, str]]] = defaultdict(list)
-        self._checks: dict[str, Callable[[Document], list[str]]] = {
+        self._checks: dict[str, Callable[[Document], Sequence[str]]] = {
             "InscriptionReceived": self._inscription_act,
             "InscriptionWithdrawn": self._inscription_act,
             "InscriptionRejected": self._inscription_refused,
@@ -172,7 +172,7 @@ class RuleCheck:
         problems = self._procedure_time(document) if event_type in _RECEIVED else NO_PROBLEM
         check = self._checks.get(str(event_type))
         if check is not None:
-            problems = problems + check(document) if problems else check(document)
+            problems = [*problems, *check(document)] if problems else check(document)
         if event_type == "ContractSigned" and document.get("region_code"):
             key = (document["round_id"], document["region_code"])
             self._contracts[key].append((service, position, str(document.get("event_id"))))
@@ -204,7 +204,7 @@ class RuleCheck:
 
     # Procedure time.
 
-    def _procedure_time(self, document: Document) -> list[str]:
+    def _procedure_time(self, document: Document) -> Sequence[str]:
         received = document.get("broker_time")
         if received is None:
             return NO_PROBLEM
@@ -227,7 +227,7 @@ class RuleCheck:
 
     # Inscription (000_d8e1bdfab127271e.txt 6).
 
-    def _inscription_act(self, document: Document) -> list[str]:
+    def _inscription_act(self, document: Document) -> Sequence[str]:
         window = inscription_window(document["round_id"])
         if window is None:
             return [f"round {document['round_id']} has no inscription deadline"]
@@ -239,7 +239,7 @@ class RuleCheck:
             f" (until {window.deadline.last_second.isoformat()}, {window.deadline.rule})"
         ]
 
-    def _inscription_refused(self, document: Document) -> list[str]:
+    def _inscription_refused(self, document: Document) -> Sequence[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if not codes & _INSCRIPTION_WINDOW_CODES:
             return NO_PROBLEM
@@ -255,7 +255,7 @@ class RuleCheck:
 
     # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).
 
-    def _window_opened(self, document: Document) -> list[str]:
+    def _window_opened(self, document: Document) -> Sequence[str]:
         window = _Window(when(document["opens_at"]), when(document["closes_at"]))
         key = (str(document["selection_event_id"]), int(document["edition"]))
         self._windows[(*key, str(document.get("provider_id")))] = window
@@ -264,7 +264,7 @@ class RuleCheck:
         self._first_window.setdefault(party, window)
         return NO_PROBLEM
 
-    def _objection_filed(self, document: Document) -> list[str]:
+    def _objection_filed(self, document: Document) -> Sequence[str]:
         key = (
             str(document["selection_event_id"]),
             int(document["edition"]),
@@ -289,7 +289,7 @@ class RuleCheck:
             ]
         return problems
 
-    def _objection_refused(self, document: Document) -> list[str]:
+    def _objection_refused(self, document: Document) -> Sequence[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.WINDOW_CLOSED.value not in codes:
             return NO_PROBLEM
@@ -304,7 +304,7 @@ class RuleCheck:
 
     # Kort geding (000_d8e1bdfab127271e.txt 6 Kort geding).
 
-    def _answered(self, document: Document) -> list[str]:
+    def _answered(self, document: Document) -> Sequence[str]:
         closes_at = document.get("kort_geding_closes_at")
         if closes_at is not None:
             term = _Term.from_closing(when(closes_at))
@@ -328,7 +328,7 @@ class RuleCheck:
             term = _Term.from_closing(closes_at) if closes_at is not None else None
         return term
 
-    def _kort_geding_filed(self, document: Document) -> list[str]:
+    def _kort_geding_filed(self, document: Document) -> Sequence[str]:
         term = self._term(document)
         if term is None:
             return ["registered with no kort geding term recorded by an answer or an outcome"]
@@ -350,7 +350,7 @@ class RuleCheck:
             )
         return problems
 
-    def _kort_geding_refused(self, document: Document) -> list[str]:
+    def _kort_geding_refused(self, document: Document) -> Sequence[str]:
         codes = {refusal["code"] for refusal in document.get("refusals", ())}
         if RefusalCode.KORT_GEDING_OUT_OF_TIME.value not in codes:
             return NO_PROBLEM
@@ -374,7 +374,7 @@ class RuleCheck:
     # The region's ceilings together never above its budget (domain.md, "Contracting
     # and money"; 000_d8e1bdfab127271e.txt 4.2 Betaalbaarheid).
 
-    def _within_budget(self, document: Document) -> list[str]:
+    def _within_budget(self, document: Document) -> Sequence[str]:
         total, budget = Decimal(document["region_total"]), Decimal(document["region_budget"])
         if total <= budget:
             return NO_PROBLEM
@@ -385,7 +385,7 @@ class RuleCheck:
 
     # Contracts never above places.
 
-    def _places_set(self, document: Document) -> list[str]:
+    def _places_set(self, document: Document) -> Sequence[str]:
         if document.get("region_code"):
             self._places[(document["round_id"], document["region_code"])] = int(document["places"])
         return NO_PROBLEM
