@@ -110,7 +110,8 @@ class ChainCheck:
                     f" the link there is {self.prev.hex()[:16]}…",
                 )
             )
-        computed = link(prev, notification_id, content_digest(originator_id, version, topic, state))
+        content = content_digest(originator_id, version, topic or "", state or b"")
+        computed = link(prev, notification_id, content)
         if computed != sha256:
             findings.append(
                 self._finding(

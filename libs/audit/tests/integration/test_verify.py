@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from audit_support import AuditedLog, auditor_env
 from oco_assessment.bootstrap import bootstrap as assessment
+from oco_audit.chain import content_digest, link
 from oco_audit.log import LogDecoder
 from oco_audit.verify import verify
 from oco_contracting.bootstrap import bootstrap as contracting
@@ -167,8 +168,39 @@ async def test_every_rewrite_of_the_store_is_reported_where_it_was_made(
         and "after chain position 7" in found[0]["problem"]
     )
 
+    # A state emptied (set to NULL): nothing hashes to its link.
+    with tampered(intake_log) as db:
+        db.execute(
+            "UPDATE stored_events SET state = NULL WHERE notification_id = %s",
+            (notification_at(db, 6),),
+        )
+        found = findings(intake_log)
+    store = [(position, problem) for copy, position, problem in at(found) if copy == "store"]
+    assert store and {position for position, _ in store} == {6}
+    assert any("changed since it was recorded" in problem for _, problem in store)
+
     # Put back, the log verifies again.
     assert findings(intake_log) == []
+
+
+async def test_the_auditors_own_links_are_the_stores(intake_log: AuditedLog) -> None:
+    """The chain as `oco_audit.chain` computes it, in Python, from the stored rows equals
+    the one the store computed in SQL when it recorded them."""
+    with psycopg.connect(intake_log.servers.database_url) as db:
+        rows = db.execute(
+            sql.SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic,"
+                " e.state, c.prev, c.sha256 FROM {schema}.stored_events e"
+                " JOIN {schema}.event_chain c USING (notification_id) ORDER BY c.position"
+            ).format(schema=sql.Identifier(intake_log.schema))
+        ).fetchall()
+    assert len(rows) == 7
+    prev = GENESIS
+    for notification_id, originator_id, version, topic, state, stored_prev, stored in rows:
+        assert stored_prev == prev
+        computed = link(prev, notification_id, content_digest(originator_id, version, topic, state))
+        assert computed == stored, notification_id
+        prev = computed
 
 
 async def test_events_on_the_stream_that_the_store_lacks_or_that_do_not_link(

@@ -32,7 +32,7 @@ def row(
 ) -> tuple[Any, ...]:
     """A row as the chain query sends it; `after`: the row before it, (position, link),
     or None when that row is off the chain."""
-    originator = str(uuid.uuid4())
+    originator = uuid.uuid4()
     sha256 = link(prev, notification_id, content_digest(originator, 1, TOPIC, state))
     before_position, before_sha256 = after if after is not None else (None, None)
     return (

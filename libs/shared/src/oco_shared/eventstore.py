@@ -150,13 +150,17 @@ def database_kwargs(database_url: str) -> dict[str, Any]:
 
 
 # Tamper evidence: each service's log is a hash chain. The event at chain position p
-# (1, 2, ...; the notification order) carries link(p) = SHA-256(link(p-1) "\n"
-# notification_id "\n" SHA-256(originator_id "\n" version "\n" topic "\n" state)), with
-# link(0) = 32 zero bytes: a changed, removed, reordered or added event breaks it there
-# (`oco audit verify` recomputes it; the relay publishes it with each event). The links are
-# computed by PostgreSQL in the statement that inserts the events, under the store's table
-# lock, so that they follow the commit order and cost no extra round trip; only the rows
-# of that statement are chained, never a row put in the table by other means.
+# (1, 2, ...; the notification order) carries link(p) = SHA-256(link(p-1) ‖
+# notification_id ‖ SHA-256(originator_id ‖ version ‖ len(topic) ‖ topic ‖ state)), with
+# link(0) = 32 zero bytes: the integers big-endian in 8 bytes (the topic's length in 4),
+# the originator id's 16 bytes, the topic in UTF-8, the state as stored; PostgreSQL's
+# binary forms (int8send, uuid_send), so that the auditor recomputes a million links in
+# a few seconds without formatting text. A changed, removed, reordered or added event
+# breaks the chain there (`oco audit verify` recomputes it; the relay publishes it with
+# each event). The links are computed by PostgreSQL in the statement that inserts the
+# events, under the store's table lock, so that they follow the commit order and cost no
+# extra round trip; only the rows of that statement are chained, never a row put in the
+# table by other means.
 GENESIS = bytes(32)
 # The headers that carry an event's link to JetStream (hex digests).
 CHAIN_POSITION = "Oco-Chain-Position"
@@ -169,8 +173,9 @@ WITH RECURSIVE inserted AS (
     RETURNING notification_id, originator_id, originator_version, topic, state
 ), batch AS MATERIALIZED (  -- once: the recursion indexes into it
     SELECT array_agg(notification_id ORDER BY notification_id) AS ids,
-           array_agg(sha256(convert_to(originator_id::text || E'\n' || originator_version
-                     || E'\n' || topic || E'\n', 'UTF8') || state)
+           array_agg(sha256(uuid_send(originator_id) || int8send(originator_version)
+                     || int4send(octet_length(convert_to(topic, 'UTF8')))
+                     || convert_to(topic, 'UTF8') || state)
                      ORDER BY notification_id) AS contents
       FROM inserted
 ), head AS (  -- the last link (by the primary key's index), else the genesis
@@ -181,8 +186,7 @@ WITH RECURSIVE inserted AS (
     SELECT n, position, NULL::bigint, NULL::bytea, sha256 FROM head
      UNION ALL
     SELECT links.n + 1, links.position + 1, batch.ids[links.n + 1], links.sha256,
-           sha256(links.sha256 || convert_to(E'\n' || batch.ids[links.n + 1] || E'\n', 'UTF8')
-                  || batch.contents[links.n + 1])
+           sha256(links.sha256 || int8send(batch.ids[links.n + 1]) || batch.contents[links.n + 1])
       FROM links, batch WHERE links.n < cardinality(batch.ids)
 )
 INSERT INTO {schema}.event_chain (position, notification_id, prev, sha256)
