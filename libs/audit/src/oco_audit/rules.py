@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 from oco_shared.contract.parts import RefusalCode
 from oco_shared.deadlines import ONE_SECOND, Deadline, deadline_for, local
@@ -109,14 +109,12 @@ def kort_geding_from_outcome(round_id: str, opened: datetime) -> datetime | None
     return closes_at.astimezone(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class _Window:
+class _Window(NamedTuple):
     opens_at: datetime
     closes_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
+class _Term(NamedTuple):
     """A kort geding term: its first instant out of time, and the last calendar day
     (Amsterdam) on which the summons may be served."""
 
@@ -128,8 +126,21 @@ class _Term:
         return cls(closes_at, local(closes_at - ONE_SECOND).date())
 
 
+# A selection's windows, and the terms its answers set, are shared by many parties: each
+# recorded text is read once (bounded, so that no log grows them without end).
+@lru_cache(maxsize=4096)
+def _window(opens_at: str, closes_at: str) -> _Window:
+    return _Window(when(opens_at), when(closes_at))
+
+
+@lru_cache(maxsize=4096)
+def _term_closing(closes_at: str) -> _Term:
+    return _Term.from_closing(when(closes_at))
+
+
 Party = tuple[str, str | None, str | None]
 NO_PROBLEM: Sequence[str] = ()
+NO_FINDING: Sequence[Finding] = ()
 
 
 class RuleCheck:
@@ -165,19 +176,20 @@ class RuleCheck:
             "BudgetReallocated": self._within_budget,
         }
 
-    def observe(self, service: str, position: int, document: Document) -> list[Finding]:
+    def observe(self, service: str, position: int, document: Document) -> Sequence[Finding]:
         if self.round_id is not None and document.get("round_id") != self.round_id:
-            return []
+            return NO_FINDING
         event_type = document.get("type")
-        problems = self._procedure_time(document) if event_type in _RECEIVED else NO_PROBLEM
-        check = self._checks.get(str(event_type))
-        if check is not None:
-            problems = [*problems, *check(document)] if problems else check(document)
-        if event_type == "ContractSigned" and document.get("region_code"):
+        check = self._checks.get(event_type)  # type: ignore[arg-type]
+        problems = check(document) if check is not None else NO_PROBLEM
+        if event_type in _RECEIVED:
+            received = self._procedure_time(document)
+            problems = [*received, *problems] if received else problems
+        elif event_type == "ContractSigned" and document.get("region_code"):
             key = (document["round_id"], document["region_code"])
             self._contracts[key].append((service, position, str(document.get("event_id"))))
         if not problems:
-            return []
+            return NO_FINDING
         event_id = str(document.get("event_id"))
         return [Finding(service, position, event_id, f"{event_type}: {p}") for p in problems]
 
@@ -256,7 +268,7 @@ class RuleCheck:
     # Objection (000_d8e1bdfab127271e.txt 6 Bezwaar).
 
     def _window_opened(self, document: Document) -> Sequence[str]:
-        window = _Window(when(document["opens_at"]), when(document["closes_at"]))
+        window = _window(document["opens_at"], document["closes_at"])
         key = (str(document["selection_event_id"]), int(document["edition"]))
         self._windows[(*key, str(document.get("provider_id")))] = window
         party = _party(document)
@@ -307,7 +319,7 @@ class RuleCheck:
     def _answered(self, document: Document) -> Sequence[str]:
         closes_at = document.get("kort_geding_closes_at")
         if closes_at is not None:
-            term = _Term.from_closing(when(closes_at))
+            term = _term_closing(closes_at)
             self._kort_geding_terms[str(document["objection_id"])] = term
             self._latest_term[_party(document)] = term
         return NO_PROBLEM

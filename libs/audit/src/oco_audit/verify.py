@@ -170,7 +170,7 @@ class Decisions:
 
     def row(self, position: int, state: bytes, findings: list[Finding]) -> None:
         try:
-            document = self.decoder.document(state)[1]
+            document = self.decoder.event_document(state)
         except Exception as error:  # a changed byte may leave JSON that no longer reads
             findings.append(
                 Finding(
@@ -187,8 +187,8 @@ class Decisions:
                     str(document["sha256"]),
                 )
             )
-        else:
-            findings += self.rules.observe(self.service, position, document)
+        elif found := self.rules.observe(self.service, position, document):
+            findings += found
 
     def checked(self, links: dict[int, bytes]) -> Iterator[Finding]:
         """The checkpoints against the chain's `links` at the positions they name."""
