@@ -56,7 +56,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / p) for p in ("services/intake/tests", "libs/shared/tests/integration")]
+sys.path[:0] = [
+    str(ROOT / p)
+    for p in ("services/intake/tests", "libs/shared/tests/integration", "libs/shared/tests/support")
+]
 
 from intake_support import submission  # noqa: E402
 from leftovers import described, kill_all, leftovers, mark_this_process  # noqa: E402
