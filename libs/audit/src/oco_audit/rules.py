@@ -68,8 +68,13 @@ TYPES = _RECEIVED | {
 _CLOCK_TOLERANCE = timedelta(microseconds=1)  # the float rate rounds to a microsecond
 
 
-# A recorded time; its fixed UTC offset makes every comparison one of instants.
-when: Callable[[str], datetime] = datetime.fromisoformat
+def when(recorded: str) -> datetime:
+    """A recorded time (ISO 8601 with its offset) as an instant in UTC: comparisons of
+    one tzinfo are the cheap ones (one across offsets costs more than this conversion)."""
+    moment = datetime.fromisoformat(recorded)
+    if moment.tzinfo is None:
+        raise ValueError(f"recorded time {recorded!r} has no UTC offset")
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -178,17 +178,27 @@ class Decisions:
                 )
             )
             return
-        if document["type"] == CHECKPOINTED:
-            self.checkpoints.append(
-                Checkpoint(
+        try:
+            if document["type"] == CHECKPOINTED:
+                self.checkpoints.append(
+                    Checkpoint(
+                        position,
+                        str(document["event_id"]),
+                        int(document["position"]),
+                        str(document["sha256"]),
+                    )
+                )
+            elif found := self.rules.observe(self.service, position, document):
+                findings += found
+        except Exception as error:  # JSON that reads, without what its rule needs: reported
+            findings.append(
+                Finding(
+                    self.service,
                     position,
-                    str(document["event_id"]),
-                    int(document["position"]),
-                    str(document["sha256"]),
+                    event_id(self.decoder, state),
+                    f"cannot be judged: {type(error).__name__} {error}",
                 )
             )
-        elif found := self.rules.observe(self.service, position, document):
-            findings += found
 
     def checked(self, links: dict[int, bytes]) -> Iterator[Finding]:
         """The checkpoints against the chain's `links` at the positions they name."""

@@ -92,3 +92,18 @@ def test_a_checkpoint_must_name_the_link_the_chain_holds_before_it() -> None:
     assert [f.position for f in found] == [20, 30]
     assert f"the chain at 9 is {held.hex()[:16]}" in found[0].problem
     assert "the chain holds no position 30 before it" in found[1].problem
+
+
+def test_an_event_that_reads_but_lacks_what_its_rule_needs_is_a_finding_not_a_stop() -> None:
+    decisions, findings = Decisions("intake", LogDecoder(), RuleCheck()), []
+    undated = {**EXAMPLES["InscriptionReceived"], "occurred_at": "15 juli", "broker_time": None}
+    decisions.row(4, b'{"headers":{},"event":%b}' % compact_json(undated), findings)
+    naive = {**undated, "occurred_at": "2026-07-15T10:30:00"}  # no offset: no instant
+    decisions.row(5, b'{"headers":{},"event":%b}' % compact_json(naive), findings)
+    decisions.row(6, stored("6f1d2c3b-aaaa-4bbb-8ccc-000000000006"), findings)  # judged: fine
+    assert [(f.position, f.event_id) for f in findings] == [
+        (4, undated["event_id"]),
+        (5, undated["event_id"]),
+    ]
+    assert findings[0].problem.startswith("cannot be judged: ValueError")
+    assert "has no UTC offset" in findings[1].problem
