@@ -317,15 +317,15 @@ _SELECT_CHAINED_OF = sql.SQL(
 )
 # The chain link of each row recomputed as the store made it (oco_shared.eventstore,
 # CHAINED_INSERT; oco_audit.chain) and set beside its stored link and the row before it:
-# a row is sent when it is off the chain, follows a row off the chain, does not follow
+# a row is sent when it is off the chain, follows a row off the chain (whose position,
+# lagged, is NULL), does not follow
 # the link before it, or does not hash to its link (a topic or state set to NULL hashes to
 # nothing: distinct); and the last row, which ends the walk.
 _SELECT_UNLINKED = sql.SQL(
     "SELECT notification_id, originator_id, originator_version, topic, state, position,"
-    " prev, sha256, after_link, before_position, before_sha256, events FROM ("
+    " prev, sha256, before_position IS NOT NULL, before_position, before_sha256, events FROM ("
     " SELECT e.notification_id, e.originator_id, e.originator_version, e.topic,"
     "  e.state, c.position, c.prev, c.sha256,"
-    "  lag(c.position IS NOT NULL, 1, true) OVER w AS after_link,"
     "  lag(c.position, 1, 0::bigint) OVER w AS before_position,"
     "  lag(c.sha256, 1, decode(repeat('00', 32), 'hex')) OVER w AS before_sha256,"
     "  row_number() OVER w AS events,"
@@ -335,7 +335,8 @@ _SELECT_UNLINKED = sql.SQL(
     "   || convert_to(e.topic, 'UTF8') || e.state)) AS computed"
     " FROM {schema}.stored_events e LEFT JOIN {schema}.event_chain c USING (notification_id)"
     " WINDOW w AS (ORDER BY e.notification_id)"
-    ") linked WHERE last OR position IS NULL OR NOT after_link OR position <> before_position + 1"
+    ") linked WHERE last OR position IS NULL OR before_position IS NULL"
+    " OR position <> before_position + 1"
     " OR prev <> before_sha256 OR computed IS DISTINCT FROM sha256"
     " ORDER BY notification_id"
 )
