@@ -79,7 +79,7 @@ class LogDecoder:
         return stored
 
     def _upcast(self, event: dict[str, Any]) -> dict[str, Any]:
-        if self._current.get(event.get("type")) != event.get("schema_version"):
+        if self._current.get(event.get("type", "")) != event.get("schema_version"):
             event = self.registry.upcast(event)  # an older version (or a wrong document)
         return event
 
