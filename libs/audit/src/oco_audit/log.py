@@ -63,20 +63,18 @@ class LogDecoder:
 
     def document(self, state: bytes) -> tuple[dict[str, str], dict[str, Any]]:
         """(headers, the event document upcast to its current version)."""
-        stored = self._stored(state)
+        stored = orjson.loads(self._plain(state))
         return stored["headers"], self._upcast(stored["event"])
 
     def event_document(self, state: bytes) -> dict[str, Any]:
-        """The event document alone, upcast to its current version."""
-        return self._upcast(self._stored(state)["event"])
-
-    def _stored(self, state: bytes) -> dict[str, Any]:
+        """The event document alone, upcast to its current version: what verify and replay
+        read of each stored event."""
         # orjson: the same documents as json, a fifth fewer instructions than pydantic's
         # parser; a replay spends about half its time here.
-        stored: dict[str, Any] = orjson.loads(
-            state if self._cipher is None else self._cipher.decrypt(state)
-        )
-        return stored
+        return self._upcast(orjson.loads(self._plain(state))["event"])
+
+    def _plain(self, state: bytes) -> bytes:
+        return state if self._cipher is None else self._cipher.decrypt(state)
 
     def _upcast(self, event: dict[str, Any]) -> dict[str, Any]:
         if self._current.get(event.get("type", "")) != event.get("schema_version"):

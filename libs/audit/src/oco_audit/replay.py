@@ -32,6 +32,7 @@ from oco_audit.log import (
     topic_batches,
     without_cycle_collection,
 )
+from oco_audit.rules import when  # recorded times as UTC instants
 
 Document = Mapping[str, Any]
 
@@ -41,11 +42,6 @@ INSCRIPTION_STATUS = {
     "InscriptionRejected": "rejected",
     "InscriptionWithdrawn": "withdrawn",
 }
-
-
-def instant(value: str) -> datetime:
-    """A recorded time; its fixed UTC offset makes every comparison one of instants."""
-    return datetime.fromisoformat(value)
 
 
 @dataclass
@@ -70,9 +66,9 @@ class Window:
     closed_by_event: bool = False
 
     def state(self, at: datetime) -> str:
-        if self.closed_by_event or at >= instant(self.closes_at):
+        if self.closed_by_event or at >= when(self.closes_at):
             return "closed"
-        return "open" if at >= instant(self.opens_at) else "not yet open"
+        return "open" if at >= when(self.opens_at) else "not yet open"
 
 
 @dataclass
@@ -148,7 +144,7 @@ class ProcedureState:
         if change is None:
             return
         self.applied += 1
-        at = datetime.fromisoformat(document["occurred_at"])
+        at = when(document["occurred_at"])
         if self.last_at is None or at > self.last_at:
             self.last_at = at
         rehearsal = document.get("rehearsal")
@@ -491,6 +487,6 @@ def fold(
             relevant = reads[topic] = state.reads(topic.rpartition(".v")[0])
         if not relevant:
             continue
-        document = decoder.document(stored)[1]
-        if as_of is None or instant(document["occurred_at"]) <= as_of:
+        document = decoder.event_document(stored)
+        if as_of is None or when(document["occurred_at"]) <= as_of:
             state.apply(document)
