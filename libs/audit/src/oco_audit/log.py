@@ -316,9 +316,9 @@ _SELECT_CHAINED_OF = sql.SQL(
 # The chain link of each row recomputed as the store made it (oco_shared.eventstore,
 # CHAINED_INSERT; oco_audit.chain) and set beside its stored link and the row before it:
 # a row is sent when it is off the chain, follows a row off the chain (whose position,
-# lagged, is NULL), does not follow
-# the link before it, or does not hash to its link (a topic or state set to NULL hashes to
-# nothing: distinct); and the last row, which ends the walk.
+# lagged, is NULL), does not follow the link before it, or does not hash to its link (a
+# topic or state set to NULL hashes to nothing: distinct); and the last row, which ends
+# the walk.
 _SELECT_UNLINKED = sql.SQL(
     "SELECT notification_id, originator_id, originator_version, topic, state, position,"
     " prev, sha256, before_position IS NOT NULL, before_position, before_sha256, events FROM ("

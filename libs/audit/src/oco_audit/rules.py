@@ -184,8 +184,8 @@ class RuleCheck:
     def observe(self, service: str, position: int, document: Document) -> Sequence[Finding]:
         if self.round_id is not None and document.get("round_id") != self.round_id:
             return NO_FINDING
-        event_type = document.get("type")
-        check = self._checks.get(event_type)  # type: ignore[arg-type]
+        event_type = document.get("type", "")
+        check = self._checks.get(event_type)
         problems = check(document) if check is not None else NO_PROBLEM
         if event_type in _RECEIVED:
             received = self._procedure_time(document)
